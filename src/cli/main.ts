@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { AppError } from '../errors.js';
+import { registerServe } from './serve.js';
+
+/**
+ * The `testbridge` command. Each capability registers its own sub-commands from its own
+ * file so that the folders stay independent.
+ */
+export function buildProgram(): Command {
+  const program = new Command('testbridge')
+    .description('Testbridge: test management with a Jira integration you can trust')
+    .exitOverride()
+    .showHelpAfterError();
+  registerServe(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof AppError) {
+      process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
