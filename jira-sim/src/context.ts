@@ -80,6 +80,11 @@ export type SimContext = {
   webhookFaults: WebhookDeliveryFaults;
   /** Seed used by deterministic data generation. */
   seed: number;
+  /**
+   * Jira's user object for this flavour (Cloud: accountId and no name/key; Server/DC: name
+   * and key), as `myself`, assignee, reporter, comment authors and webhook `user` carry it.
+   */
+  userJson(user: SimUser): Record<string, unknown>;
 };
 
 /** Hono variables set by the core's auth middleware before data routes run. */
@@ -102,6 +107,11 @@ export type SimData = {
   seedIssues(count: number): void;
   /** Stops timers (webhook dispatch) so the process can exit. */
   close(): Promise<void>;
+  /**
+   * Resolves a project key or id for the core's `mypermissions` (404 for unknown projects,
+   * projectId to key). Optional: without it the core takes any project key as given.
+   */
+  findProject?(keyOrId: string): { id: string; key: string } | undefined;
 };
 
 export type CreateSimData = (ctx: SimContext) => SimData;
