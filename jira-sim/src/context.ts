@@ -81,6 +81,11 @@ export type SimContext = {
   /** Seed used by deterministic data generation. */
   seed: number;
   /**
+   * Waits between webhook delivery retries, in ms (one entry per retry). Optional: the data
+   * side defaults to a short schedule; tests of retry behaviour shorten it further.
+   */
+  webhookRetryDelaysMs?: number[];
+  /**
    * Jira's user object for this flavour (Cloud: accountId and no name/key; Server/DC: name
    * and key), as `myself`, assignee, reporter, comment authors and webhook `user` carry it.
    */
