@@ -101,7 +101,7 @@ function respond(c: Context, hit: FileHit, contentType: string, cacheControl: st
     ...extra,
   };
   const ifNoneMatch = c.req.header('if-none-match');
-  if (ifNoneMatch && ifNoneMatch.split(/\s*,\s*/).includes(hit.etag)) {
+  if (ifNoneMatch?.split(/\s*,\s*/).includes(hit.etag)) {
     return new Response(null, { status: 304, headers });
   }
   return new Response(new Uint8Array(hit.body), { status: 200, headers });
