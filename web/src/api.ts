@@ -170,18 +170,24 @@ export async function signOut(): Promise<void> {
 
 export type KeyBits = 1024 | 2048 | 4096;
 
+/** SHA-256 over the public key (SPKI): OpenSSH style and colon hex. Both halves of a pair share it. */
+export type Fingerprint = { sha256: string; hex: string };
+
+export type KeyFacts = { bits: number; format: string; fingerprint: Fingerprint; warnings: string[] };
+
 export type GeneratedKeyPair = {
+  bits: number;
   privateKeyPem: string;
   publicKeyPem: string;
   certificatePem: string;
   publicKeyBody: string;
-  fingerprint: string;
+  fingerprint: Fingerprint;
   warnings: string[];
 };
 
 export type KeyCheck = {
-  privateKey?: { fingerprint: string; bits: number; warnings: string[] };
-  publicKey?: { fingerprint: string; bits: number; warnings: string[] };
+  privateKey?: KeyFacts;
+  publicKey?: KeyFacts;
   /** Present when both keys were given: whether they are one pair. */
   match?: boolean;
 };

@@ -1,5 +1,12 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import { checkKeys, type GeneratedKeyPair, generateKeyPair, type KeyBits, type KeyCheck } from '../api.js';
+import {
+  checkKeys,
+  type GeneratedKeyPair,
+  generateKeyPair,
+  type KeyBits,
+  type KeyCheck,
+  type KeyFacts,
+} from '../api.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Page } from '../components/Page.js';
 import { Link } from '../router.js';
@@ -65,8 +72,10 @@ function GeneratedKeys({ pair }: { pair: GeneratedKeyPair }) {
         <dt>Fingerprint (SHA-256 of the public key)</dt>
         <dd>
           <code className="fingerprint" data-testid="fingerprint">
-            {pair.fingerprint}
+            {pair.fingerprint.sha256}
           </code>
+          <br />
+          <code className="fingerprint muted small">{pair.fingerprint.hex}</code>
         </dd>
       </dl>
       {pair.warnings.length > 0 ? (
@@ -142,18 +151,19 @@ function GeneratedKeys({ pair }: { pair: GeneratedKeyPair }) {
   );
 }
 
-function KeyFacts({
-  label,
-  facts,
-}: {
-  label: string;
-  facts: { fingerprint: string; bits: number; warnings: string[] };
-}) {
+const FORMATS: Record<string, string> = {
+  pkcs8: 'PKCS#8',
+  pkcs1: 'PKCS#1',
+  spki: 'PEM',
+  certificate: 'certificate',
+};
+
+function KeySummary({ label, facts }: { label: string; facts: KeyFacts }) {
   return (
-    <div className="notice notice-ok">
+    <div className={`notice ${facts.warnings.length > 0 ? 'notice-warning' : 'notice-ok'}`}>
       <p className="notice-message">
-        {label}: a valid {facts.bits}-bit RSA key, fingerprint{' '}
-        <code className="fingerprint">{facts.fingerprint}</code>
+        {label}: a valid {facts.bits}-bit RSA key ({FORMATS[facts.format] ?? facts.format}), fingerprint{' '}
+        <code className="fingerprint">{facts.fingerprint.sha256}</code>
       </p>
       {facts.warnings.map((w) => (
         <p key={w} className="notice-hint">
@@ -232,8 +242,8 @@ function KeyChecker() {
           <ErrorNotice error={result.error} />
         ) : (
           <>
-            {result.ok.privateKey ? <KeyFacts label="Private key" facts={result.ok.privateKey} /> : null}
-            {result.ok.publicKey ? <KeyFacts label="Public key" facts={result.ok.publicKey} /> : null}
+            {result.ok.privateKey ? <KeySummary label="Private key" facts={result.ok.privateKey} /> : null}
+            {result.ok.publicKey ? <KeySummary label="Public key" facts={result.ok.publicKey} /> : null}
             {result.ok.match === true ? (
               <div className="notice notice-ok">
                 <p className="notice-message">The two keys are one pair.</p>
