@@ -24,7 +24,15 @@ const param = (signed: { oauthParams: Param[] }, name: string) =>
 describe('RFC 5849 section 1.2 example signatures', () => {
   const consumerSecret = 'kd94hf93k423kf44';
 
-  it.each([
+  interface Example {
+    step: string;
+    method: string;
+    url: string;
+    params: Param[];
+    tokenSecret: string;
+    signature: string;
+  }
+  it.each<Example>([
     {
       step: 'temporary credentials',
       method: 'POST',
@@ -68,19 +76,16 @@ describe('RFC 5849 section 1.2 example signatures', () => {
       tokenSecret: 'pfkkdhi9sl3r4s00',
       signature: 'MdpQcU8iPSUjWoN/UDMsK2sui9I=',
     },
-  ] as const)('$step', ({ method, url, params, tokenSecret, signature }) => {
+  ])('$step', ({ method, url, params, tokenSecret, signature }) => {
     const key = { method: 'HMAC-SHA1', consumerSecret, tokenSecret } as const;
-    const header = authorizationHeader(
-      [...(params as readonly Param[]), ['oauth_signature', signature]],
-      'Photos',
-    );
+    const header = authorizationHeader([...params, ['oauth_signature', signature]], 'Photos');
     expect(verifySignature({ method, url, authorization: header, key })).toBe(true);
     expect(
       verifySignature({ method, url, authorization: header, key: { ...key, tokenSecret: 'wrong' } }),
     ).toBe(false);
 
     // And our signer produces exactly that signature from the same inputs.
-    const get = (name: string) => (params as readonly Param[]).find(([n]) => n === name)?.[1];
+    const get = (name: string) => params.find(([n]) => n === name)?.[1];
     const signed = signOAuth1({
       method,
       url,
