@@ -1,0 +1,25 @@
+export {
+  ATLASSIAN_CLOUD_ENDPOINTS,
+  accessibleResources,
+  atlassianCloudProvider,
+  CLOUD_SCOPES,
+  type CloudEndpoints,
+  type CloudSite,
+  cloudApiBaseUrl,
+  findCloudSite,
+} from './atlassian-cloud.js';
+export { DATA_CENTER_SCOPES, dataCenterProvider } from './datacenter.js';
+export { isOAuth2Error, OAuth2Error, type OAuth2ErrorCode } from './errors.js';
+export {
+  createAuthorization,
+  exchangeCode,
+  type FetchLike,
+  isLoopbackHost,
+  type OAuth2ClientCredentials,
+  type OAuth2Provider,
+  type OAuth2TransportOptions,
+  type PendingAuthorization,
+  refreshTokens,
+  type TokenSet,
+} from './flow.js';
+export { OAuth2TokenManager, type TokenManagerOptions } from './token-manager.js';
