@@ -20,10 +20,16 @@ const userSchema = z
     projectPermissions: z.record(z.string(), permissionList).optional(),
   })
   .strict();
-const userUpdateSchema = userSchema
-  .omit({ name: true })
-  .partial()
-  .extend({ active: z.boolean().optional() })
+const userUpdateSchema = z
+  .object({
+    displayName: z.string().min(1).max(200).optional(),
+    emailAddress: z.email().optional(),
+    password: z.string().min(1).max(200).optional(),
+    // No default here: an update that leaves permissions out must keep them.
+    permissions: permissionList.optional(),
+    projectPermissions: z.record(z.string(), permissionList).optional(),
+    active: z.boolean().optional(),
+  })
   .strict();
 
 function zodErrors(error: z.ZodError): Record<string, string> {
