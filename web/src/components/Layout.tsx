@@ -5,8 +5,12 @@ import { Link, usePath } from '../router.js';
 type NavItem = { to: string; label: string };
 
 const NAV: { heading?: string; items: NavItem[] }[] = [
-  { items: [{ to: '/', label: 'Dashboard' }] },
-  { items: [{ to: '/projects', label: 'Projects' }] },
+  {
+    items: [
+      { to: '/', label: 'Dashboard' },
+      { to: '/projects', label: 'Projects' },
+    ],
+  },
   {
     heading: 'Administration',
     items: [
