@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../errors.js';
+import { registerKeys } from './keys.js';
+import { registerOAuth1 } from './oauth1.js';
 import { registerServe } from './serve.js';
 
 /**
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerServe(program);
+  registerKeys(program);
+  registerOAuth1(program);
   return program;
 }
 
