@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { AppError } from '../errors.js';
+import { signRequest } from '../oauth1/index.js';
 
 export type JiraAuthKind = 'basic' | 'pat' | 'oauth1' | 'oauth2';
 
@@ -91,6 +92,20 @@ export type OAuth1SignInput = {
 export type OAuth1Signer = (input: OAuth1SignInput) => string;
 
 /**
+ * src/oauth1's RSA-SHA1 signer. The URL given is already rebased onto Jira's base URL by
+ * the transport, so no signingBaseUrl is passed here.
+ */
+export const rsaSha1Signer: OAuth1Signer = (input) =>
+  signRequest({
+    method: input.method,
+    url: input.url,
+    consumerKey: input.consumerKey,
+    privateKey: input.privateKey,
+    ...(input.token !== undefined ? { token: input.token } : {}),
+    ...(input.formBody ? { formBody: input.formBody } : {}),
+  });
+
+/**
  * OAuth 1.0a RSA-SHA1 with the consumer key of the application link and the access token
  * from the three-legged flow. The token secret plays no part in RSA-SHA1 signatures.
  */
@@ -98,8 +113,10 @@ export function oauth1Auth(options: {
   consumerKey: string;
   privateKey: KeyObject;
   accessToken: string;
-  sign: OAuth1Signer;
+  /** Defaults to src/oauth1's signer; injectable for tests. */
+  sign?: OAuth1Signer;
 }): JiraAuth {
+  const sign = options.sign ?? rsaSha1Signer;
   const consumerKey = requireValue(
     options.consumerKey,
     'consumer key',
@@ -119,7 +136,7 @@ export function oauth1Auth(options: {
   return {
     kind: 'oauth1',
     authorization: async (request) =>
-      options.sign({
+      sign({
         method: request.method,
         url: request.signingUrl.toString(),
         consumerKey,

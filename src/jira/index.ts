@@ -9,6 +9,7 @@ export {
   oauth1Auth,
   oauth2Auth,
   patAuth,
+  rsaSha1Signer,
 } from './auth.js';
 export { JiraClient, type JiraClientOptions } from './client.js';
 export {
