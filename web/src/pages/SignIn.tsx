@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { type Session, signIn } from '../api.js';
+import { ApiError, type Session, signIn } from '../api.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 
 export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
@@ -7,8 +7,16 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  /** While the server's rate limit holds, trying again can only fail: count down instead. */
+  const [waitSeconds, setWaitSeconds] = useState(0);
   const usernameInput = useRef<HTMLInputElement>(null);
   const passwordInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (waitSeconds <= 0) return;
+    const timer = setTimeout(() => setWaitSeconds((s) => s - 1), 1000);
+    return () => clearTimeout(timer);
+  }, [waitSeconds]);
 
   useEffect(() => {
     document.title = 'Sign in · Testbridge';
@@ -17,13 +25,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (busy) return;
+    if (busy || waitSeconds > 0) return;
     setBusy(true);
     setError(null);
     try {
       onSignedIn(await signIn(username.trim(), password));
     } catch (err) {
       setError(err);
+      if (err instanceof ApiError && err.status === 429) setWaitSeconds(err.retryAfter ?? 30);
       // The next try starts from a clean password box, with the focus already in it.
       setPassword('');
       setBusy(false);
@@ -68,8 +77,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
             aria-describedby={error ? 'sign-in-error' : undefined}
           />
         </div>
-        <button type="submit" className="button button-primary button-block" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+        <button
+          type="submit"
+          className="button button-primary button-block"
+          disabled={busy || waitSeconds > 0}
+        >
+          {busy ? 'Signing in…' : waitSeconds > 0 ? `Sign in (wait ${waitSeconds} s)` : 'Sign in'}
         </button>
         <p className="muted small">
           First start? Testbridge printed the <code>admin</code> password in its log once, or used{' '}
