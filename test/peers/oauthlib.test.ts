@@ -72,7 +72,7 @@ function writeQuery(params: Param[], style: { plus: boolean; lowerHex: boolean }
         .map((part) => {
           let encoded = percentEncode(part);
           if (style.plus) encoded = encoded.replace(/%20/g, '+');
-          if (style.lowerHex) encoded = encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+          if (style.lowerHex) encoded = encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
           return encoded;
         })
         .join('='),
