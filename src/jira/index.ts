@@ -29,6 +29,7 @@ export type {
   DynamicWebhookInput,
   DynamicWebhookRegistration,
 } from './endpoints/webhooks.js';
+export { TESTBRIDGE_WEBHOOK_EVENTS } from './endpoints/webhooks.js';
 export { isJiraApiError, JiraApiError, type JiraErrorCode, parseJiraErrorBody } from './errors.js';
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.js';
 export type * from './schemas.js';

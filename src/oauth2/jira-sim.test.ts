@@ -253,6 +253,22 @@ for (const { flavor, cloud } of KINDS) {
     }
 
     if (cloud) {
+      it('manages Cloud dynamic webhooks as an OAuth 2.0 app: register, list, refresh, delete', async () => {
+        const { client } = await clientFor(await authorize());
+        const url = 'http://127.0.0.1:9/webhooks/jira/dynamic';
+        const results = await client.registerDynamicWebhooks(url, [
+          { jqlFilter: 'project = DEMO', events: ['jira:issue_updated', 'jira:issue_deleted'] },
+          { jqlFilter: 'project = = broken', events: ['jira:issue_updated'] },
+        ]);
+        expect(results[0]?.createdWebhookId).toBeTypeOf('number');
+        expect(results[1]?.errors?.length).toBeGreaterThan(0);
+        const id = results[0]!.createdWebhookId!;
+        expect((await client.listDynamicWebhooks()).map((w) => w.id)).toEqual([id]);
+        expect(await client.refreshDynamicWebhooks([id])).toBeGreaterThan(Date.now());
+        await client.deleteDynamicWebhooks([id]);
+        expect(await client.listDynamicWebhooks()).toEqual([]);
+      });
+
       it('finds no site when the instance URL is not among the accessible resources', async () => {
         const tokens = await authorize();
         const sites = await accessibleResources(tokens.accessToken, {

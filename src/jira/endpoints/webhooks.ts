@@ -32,6 +32,20 @@ export type AdminWebhookInput = {
   enabled?: boolean;
 };
 
+/** The events the seed procedure's webhook subscribes to (issue, version and project changes). */
+export const TESTBRIDGE_WEBHOOK_EVENTS = [
+  'jira:issue_updated',
+  'jira:issue_deleted',
+  'jira:version_released',
+  'jira:version_unreleased',
+  'jira:version_created',
+  'jira:version_moved',
+  'jira:version_updated',
+  'jira:version_deleted',
+  'project_updated',
+  'project_deleted',
+] as const;
+
 const V1_PATH = '/rest/webhooks/1.0/webhook';
 const DC10_PATH = '/rest/jira-webhook/1.0/webhooks';
 /** The filter key the v1 API uses for issue events. */
