@@ -106,8 +106,8 @@ for (const flavor of ['cloud', 'server', 'dc9', 'dc10'] as const) {
       });
       expect(issue.id).toBe(created.id);
       expect(issue.fields?.summary).toBe('Login fails with HTTP 500');
-      expect((issue.fields?.attachment as unknown[]).length).toBe(1);
-      expect((issue.fields?.issuelinks as unknown[]).length).toBe(1);
+      expect(issue.fields?.attachment).toHaveLength(1);
+      expect(issue.fields?.issuelinks).toHaveLength(1);
       expect(issue.changelog?.histories?.length).toBeGreaterThan(0);
     });
 
