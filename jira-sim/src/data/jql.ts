@@ -542,7 +542,7 @@ export function compileJql(query: JqlQuery, options: CompileOptions): CompiledJq
                 ? (i) => (i.priorityId ? [i.priorityId] : [])
                 : field === 'statusCategory'
                   ? (i) => [findStatus(i.statusId)!.category]
-                  : (i) => [i.resolutionId ?? ''];
+                  : (i) => (i.resolutionId ? [i.resolutionId] : []);
         const emptyAware = field === 'resolution' && ids.has('');
         return { predicate: membership(clause, ids, hasEmpty || emptyAware, get), plan: all };
       }

@@ -174,7 +174,7 @@ export class DataService {
 
   createProject(user: SimUser | undefined, body: Obj): Project {
     const actor = this.requireAdmin(user);
-    const key = typeof body.key === 'string' ? body.key.trim().toUpperCase() : '';
+    const key = typeof body.key === 'string' ? body.key.trim() : '';
     const name = typeof body.name === 'string' ? body.name.trim() : '';
     const errors: Record<string, string> = {};
     if (!/^[A-Z][A-Z0-9_]{1,9}$/.test(key))
