@@ -19,11 +19,13 @@ for (const flavor of ['cloud', 'server', 'dc9', 'dc10'] as const) {
   describe(`Jira data endpoints against jira-sim (${flavor})`, () => {
     let sim: JiraSim;
     let client: JiraClient;
+    let users: SimUserInfo[];
     const calls: JiraCallEvent[] = [];
 
     beforeAll(async () => {
       sim = await createJiraSim({ flavor, port: 0, seedIssues: SEEDED_ISSUES });
       const info = (await (await fetch(`${sim.url}/rest/sim/1.0/info`)).json()) as { users: SimUserInfo[] };
+      users = info.users;
       const admin = info.users.find((u) => u.name === 'admin')!;
       client = new JiraClient({
         jiraUrl: sim.url,
@@ -47,6 +49,20 @@ for (const flavor of ['cloud', 'server', 'dc9', 'dc10'] as const) {
       expect(versions.find((v) => v.name === '1.0')?.released).toBe(true);
       const e = await client.getProject('NOPE').catch((x: unknown) => x);
       expect((e as JiraApiError).code).toBe('jira_not_found');
+    });
+
+    it('reads mypermissions for a project, for an account that lacks most of them', async () => {
+      const tester = users.find((u) => u.name === 'tester')!;
+      const c = new JiraClient({
+        jiraUrl: sim.url,
+        auth: cloud
+          ? basicAuth({ username: tester.emailAddress, password: tester.apiToken! })
+          : basicAuth({ username: 'tester', password: tester.password }),
+      });
+      const perms = (await c.myPermissions({ projectKey: 'DEMO' })).permissions;
+      expect(perms.BROWSE_PROJECTS?.havePermission).toBe(true);
+      expect(perms.EDIT_ISSUES?.havePermission).toBe(false);
+      expect(perms.TRANSITION_ISSUES?.havePermission).toBe(false);
     });
 
     it('reads createmeta issue types and fields in the style this version has', async () => {
