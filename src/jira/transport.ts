@@ -101,7 +101,7 @@ function parseRoot(value: string, what: string): URL {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new AppError('jira_url_invalid', `The ${what} "${value.slice(0, 200)}" is not a valid URL.`, {
+    throw new AppError('jira_url_invalid', `The ${what} is not a valid URL.`, {
       hint: 'Use the full address, e.g. https://jira.example.com or https://example.atlassian.net.',
       status: 400,
     });

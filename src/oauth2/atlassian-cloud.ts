@@ -133,7 +133,7 @@ export function findCloudSite(sites: readonly CloudSite[], instanceUrl: string):
   const available = sites.map((s) => s.url).join(', ') || 'none';
   throw new OAuth2Error(
     'oauth2_no_matching_site',
-    `The authorized Atlassian account cannot reach ${instanceUrl.slice(0, 200)}; it can reach: ${available}.`,
+    `The authorized Atlassian account cannot reach ${wanted ?? 'the Jira URL of this connection'}; it can reach: ${available}.`,
     {
       hint: 'Check the Jira URL of the connection, or authorize with an account that has access to that site (and pick that site on the consent screen).',
     },

@@ -60,13 +60,9 @@ function parseEndpoint(value: string, what: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new OAuth2Error(
-      'oauth2_invalid_config',
-      `The ${what} "${value.slice(0, 200)}" is not a valid URL.`,
-      {
-        hint: 'Use the full https:// address of the Jira (or Atlassian) endpoint.',
-      },
-    );
+    throw new OAuth2Error('oauth2_invalid_config', `The ${what} is not a valid URL.`, {
+      hint: 'Use the full https:// address of the Jira (or Atlassian) endpoint.',
+    });
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new OAuth2Error(
