@@ -30,14 +30,9 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 export type ApiVersion = '2' | '3';
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
 /** Jira's timestamp format: `2026-11-29T04:02:17.000+0000` (the simulator runs in UTC). */
 export function jiraDateTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(
-    d.getUTCMinutes(),
-  )}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}+0000`;
+  return `${new Date(ms).toISOString().slice(0, 23)}+0000`;
 }
 
 export function jiraDate(ms: number): string {
@@ -120,8 +115,20 @@ export class Renderer {
     return this.ctx.flavor === 'cloud' ? user.accountId : user.name;
   }
 
+  private readonly staticCache = new Map<string, JsonObject>();
+
+  /** Issue types, statuses and priorities never change: build each JSON object once. */
+  private cached(key: string, build: () => JsonObject): JsonObject {
+    let value = this.staticCache.get(key);
+    if (!value) {
+      value = build();
+      this.staticCache.set(key, value);
+    }
+    return value;
+  }
+
   issueType(type: IssueTypeDef): JsonObject {
-    return {
+    return this.cached(`t${type.id}`, () => ({
       self: `${this.api}/issuetype/${type.id}`,
       id: type.id,
       description: type.description,
@@ -130,12 +137,12 @@ export class Renderer {
       subtask: type.subtask,
       avatarId: type.avatarId,
       hierarchyLevel: type.hierarchyLevel,
-    };
+    }));
   }
 
   status(status: StatusDef): JsonObject {
     const cat = STATUS_CATEGORIES[status.category];
-    return {
+    return this.cached(`s${status.id}`, () => ({
       self: `${this.api}/status/${status.id}`,
       description: status.description,
       iconUrl: `${this.ctx.baseUrl}/images/icons/statuses/generic.png`,
@@ -148,18 +155,18 @@ export class Renderer {
         colorName: cat.colorName,
         name: cat.name,
       },
-    };
+    }));
   }
 
   priority(id: string | null): Json {
     const p = id === null ? undefined : findPriority(id);
     if (!p) return null;
-    return {
+    return this.cached(`p${p.id}`, () => ({
       self: `${this.api}/priority/${p.id}`,
       iconUrl: `${this.ctx.baseUrl}/images/icons/priorities/${p.icon}.svg`,
       name: p.name,
       id: p.id,
-    };
+    }));
   }
 
   resolution(id: string | null): Json {
@@ -306,69 +313,80 @@ export class Renderer {
     return out;
   }
 
-  /** Every field Jira's issue has, keyed by field id. */
-  allFields(issue: Issue, apiVersion: ApiVersion): JsonObject {
-    const project = this.store.projects.get(issue.projectId)!;
-    const status = findStatus(issue.statusId)!;
-    const links: Json[] = [];
-    for (const link of this.store.linksByIssue.get(issue.id) ?? []) {
-      const json = this.issueLink(link, issue);
-      if (json) links.push(json);
-    }
-    const subtasks: Json[] = [];
-    for (const sub of this.store.subtasks.get(issue.id) ?? []) subtasks.push(this.issueRef(sub));
-    const parent = issue.parentId ? this.store.issues.get(issue.parentId) : undefined;
-    const fields: JsonObject = {
-      issuetype: this.issueType(findIssueType(issue.issueTypeId)!),
-      timespent: null,
-      project: this.projectRef(project),
-      fixVersions: this.versionsOf(issue.fixVersionIds),
-      aggregatetimespent: null,
-      resolution: this.resolution(issue.resolutionId),
-      resolutiondate: issue.resolutionDate === null ? null : jiraDateTime(issue.resolutionDate),
-      workratio: -1,
-      lastViewed: null,
-      watches: { self: `${this.api}/issue/${issue.key}/watchers`, watchCount: 0, isWatching: false },
-      created: jiraDateTime(issue.created),
-      priority: this.priority(issue.priorityId),
-      labels: [...issue.labels],
-      timeestimate: null,
-      aggregatetimeoriginalestimate: null,
-      versions: this.versionsOf(issue.versionIds),
-      issuelinks: links,
-      assignee: this.userByKey(issue.assigneeKey),
-      updated: jiraDateTime(issue.updated),
-      status: this.status(status),
-      components: issue.componentIds.flatMap((id) => {
-        const c = this.store.components.get(id);
-        return c ? [this.component(c)] : [];
-      }),
-      timeoriginalestimate: null,
-      description: apiVersion === '3' ? toAdf(issue.description) : issue.description,
-      timetracking: {},
-      security: null,
-      attachment: issue.attachments.map((a) => this.attachment(a)),
-      aggregatetimeestimate: null,
-      summary: issue.summary,
-      creator: this.userByKey(issue.creatorKey),
-      subtasks,
-      reporter: this.userByKey(issue.reporterKey),
-      aggregateprogress: { progress: 0, total: 0 },
-      environment: issue.environment,
-      duedate: issue.duedate,
-      progress: { progress: 0, total: 0 },
-      votes: { self: `${this.api}/issue/${issue.key}/votes`, votes: 0, hasVoted: false },
-      comment: {
-        comments: issue.comments.map((c) => this.comment(c, apiVersion)),
-        maxResults: issue.comments.length,
-        total: issue.comments.length,
-        startAt: 0,
+  /**
+   * Every field Jira's issue has, in Jira's order, each computed only when selected: a search
+   * page of 1000 issues asking for three fields must not build forty.
+   */
+  private readonly fieldRenderers: [string, (issue: Issue, apiVersion: ApiVersion) => Json][] = [
+    ['issuetype', (i) => this.issueType(findIssueType(i.issueTypeId)!)],
+    ['timespent', () => null],
+    ['project', (i) => this.projectRef(this.store.projects.get(i.projectId)!)],
+    ['fixVersions', (i) => this.versionsOf(i.fixVersionIds)],
+    ['aggregatetimespent', () => null],
+    ['resolution', (i) => this.resolution(i.resolutionId)],
+    ['resolutiondate', (i) => (i.resolutionDate === null ? null : jiraDateTime(i.resolutionDate))],
+    ['workratio', () => -1],
+    ['lastViewed', () => null],
+    ['watches', (i) => ({ self: `${this.api}/issue/${i.key}/watchers`, watchCount: 0, isWatching: false })],
+    ['created', (i) => jiraDateTime(i.created)],
+    ['priority', (i) => this.priority(i.priorityId)],
+    ['labels', (i) => [...i.labels]],
+    ['timeestimate', () => null],
+    ['aggregatetimeoriginalestimate', () => null],
+    ['versions', (i) => this.versionsOf(i.versionIds)],
+    [
+      'issuelinks',
+      (i) => {
+        const links: Json[] = [];
+        for (const link of this.store.linksByIssue.get(i.id) ?? []) {
+          const json = this.issueLink(link, i);
+          if (json) links.push(json);
+        }
+        return links;
       },
-      worklog: { startAt: 0, maxResults: 20, total: 0, worklogs: [] },
-      statuscategorychangedate: jiraDateTime(issue.statusCategoryChanged),
-    };
-    if (parent) fields.parent = this.issueRef(parent);
-    return fields;
+    ],
+    ['assignee', (i) => this.userByKey(i.assigneeKey)],
+    ['updated', (i) => jiraDateTime(i.updated)],
+    ['status', (i) => this.status(findStatus(i.statusId)!)],
+    [
+      'components',
+      (i) =>
+        i.componentIds.flatMap((id) => {
+          const c = this.store.components.get(id);
+          return c ? [this.component(c)] : [];
+        }),
+    ],
+    ['timeoriginalestimate', () => null],
+    ['description', (i, v) => (v === '3' ? toAdf(i.description) : i.description)],
+    ['timetracking', () => ({})],
+    ['security', () => null],
+    ['attachment', (i) => i.attachments.map((a) => this.attachment(a))],
+    ['aggregatetimeestimate', () => null],
+    ['summary', (i) => i.summary],
+    ['creator', (i) => this.userByKey(i.creatorKey)],
+    ['subtasks', (i) => [...(this.store.subtasks.get(i.id) ?? [])].map((sub) => this.issueRef(sub))],
+    ['reporter', (i) => this.userByKey(i.reporterKey)],
+    ['aggregateprogress', () => ({ progress: 0, total: 0 })],
+    ['environment', (i) => i.environment],
+    ['duedate', (i) => i.duedate],
+    ['progress', () => ({ progress: 0, total: 0 })],
+    ['votes', (i) => ({ self: `${this.api}/issue/${i.key}/votes`, votes: 0, hasVoted: false })],
+    [
+      'comment',
+      (i, v) => ({
+        comments: i.comments.map((c) => this.comment(c, v)),
+        maxResults: i.comments.length,
+        total: i.comments.length,
+        startAt: 0,
+      }),
+    ],
+    ['worklog', () => ({ startAt: 0, maxResults: 20, total: 0, worklogs: [] })],
+    ['statuscategorychangedate', (i) => jiraDateTime(i.statusCategoryChanged)],
+  ];
+
+  /** Every field of an issue (webhook payloads and exports carry them all). */
+  allFields(issue: Issue, apiVersion: ApiVersion): JsonObject {
+    return this.issue(issue, { apiVersion }).fields as JsonObject;
   }
 
   /**
@@ -388,16 +406,22 @@ export class Renderer {
     };
     const selection = parseFieldSelection(options.fields);
     if (selection.mode !== 'none') {
-      const all = this.allFields(issue, apiVersion);
       const fields: JsonObject = {};
-      for (const [name, value] of Object.entries(all)) {
+      for (const [name, renderField] of this.fieldRenderers) {
         if (selection.excluded.has(name)) continue;
         const wanted =
           selection.mode === 'all' ||
           (selection.mode === 'navigable' && !NON_NAVIGABLE.has(name)) ||
           selection.included.has(name);
-        if (wanted) fields[name] = value;
+        if (wanted) fields[name] = renderField(issue, apiVersion);
       }
+      const parent = issue.parentId ? this.store.issues.get(issue.parentId) : undefined;
+      if (
+        parent &&
+        !selection.excluded.has('parent') &&
+        (selection.mode !== 'some' || selection.included.has('parent'))
+      )
+        fields.parent = this.issueRef(parent);
       out.fields = fields;
     }
     if (options.expand?.has('changelog')) out.changelog = this.changelog(issue.changelog);
