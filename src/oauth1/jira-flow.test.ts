@@ -279,6 +279,23 @@ describe('Jira three-legged flow', () => {
     expect(jira.calls).toHaveLength(0);
   });
 
+  it('refuses a Jira URL with credentials or a query, and an empty consumer key', async () => {
+    const jira = fakeJira({ baseUrl: 'https://jira.example.com' });
+    const err = (await getRequestToken(
+      config(jira, { jiraUrl: 'https://admin:hunter2@jira.example.com' }),
+    ).catch((e: unknown) => e)) as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'oauth1_invalid_url' });
+    expect(`${err.message} ${err.hint}`).not.toContain('hunter2');
+    await expect(
+      getRequestToken(config(jira, { jiraUrl: 'https://jira.example.com/?a=b' })),
+    ).rejects.toMatchObject({ code: 'oauth1_invalid_url' });
+    await expect(getRequestToken(config(jira, { consumerKey: ' ' }))).rejects.toMatchObject({
+      code: 'oauth1_invalid_request',
+    });
+    expect(jira.calls).toHaveLength(0);
+  });
+
   it('builds the authorization URL with an encoded token', () => {
     expect(authorizationUrl({ jiraUrl: 'https://jira.example.com/jira/' }, 'a b+c')).toBe(
       'https://jira.example.com/jira/plugins/servlet/oauth/authorize?oauth_token=a%20b%2Bc',

@@ -48,6 +48,12 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
 function endpoint(config: JiraOAuth1Config, path: string): string {
   const base = parseRequestUrl(config.jiraUrl);
+  if (base.username || base.password) {
+    // It would end up in error messages and logs; Jira's OAuth endpoints do not use it anyway.
+    throw new AppError('oauth1_invalid_url', 'The Jira URL must not contain a user name or password.', {
+      hint: 'Remove the "user:password@" part; OAuth identifies Testbridge by its consumer key and key pair.',
+    });
+  }
   if (base.search || base.hash) {
     throw new AppError('oauth1_invalid_url', 'The Jira URL must not have a query or fragment.', {
       hint: 'Use the Jira base URL only, e.g. https://jira.example.com or https://example.com/jira.',

@@ -101,6 +101,11 @@ function checkTimestamp(timestamp: number): number {
 
 /** Signs one request with any of the three methods and returns the Authorization header. */
 export function signOAuth1(options: OAuth1SignOptions): SignedOAuth1Request {
+  if (typeof options.consumerKey !== 'string' || options.consumerKey.trim() === '') {
+    throw new AppError('oauth1_invalid_request', 'The consumer key is empty.', {
+      hint: 'Enter the consumer key of the incoming application link in Jira.',
+    });
+  }
   const timestamp = checkTimestamp(options.timestamp ?? Math.floor((options.clock ?? Date.now)() / 1000));
   const nonce = options.nonce ?? (options.nonceSource ?? randomNonce)();
   if (nonce === '') {
