@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
  * openssl). In CI (TESTBRIDGE_REQUIRE_ALL=1) a missing peer must fail the suite, never skip it.
  */
 export const REQUIRE_ALL = process.env.TESTBRIDGE_REQUIRE_ALL === '1';
-export const PYTHON = '/usr/bin/python3';
+/** Debian's python, not a pyenv one on PATH; overridable to check the missing-peer path. */
+export const PYTHON = process.env.TESTBRIDGE_PYTHON ?? '/usr/bin/python3';
 
 export interface PeerStatus {
   available: boolean;
