@@ -95,6 +95,11 @@ export function parseJiraErrorBody(text: string): {
       const m = record[key];
       if (typeof m === 'string' && m.trim() && messages.length === 0) messages.push(m.trim());
     }
+  } else if (/(^|&)\s*oauth_problem=/.test(text.trim())) {
+    // An OAuth problem report can echo oauth_signature_base_string, which carries the access
+    // token: keep only the problem name.
+    const problem = new URLSearchParams(text.trim()).get('oauth_problem');
+    if (problem && /^[a-z_]{1,64}$/.test(problem)) messages.push(`oauth_problem=${problem}`);
   } else if (text.trim() && !/^\s*</.test(text)) {
     // Plain text (some proxies); HTML pages are noise for an administrator, so skip them.
     messages.push(text.trim().slice(0, 300));
