@@ -12,7 +12,7 @@ import { createJiraSim, type JiraSim } from '../../jira-sim/src/server.js';
 import { selfSignedCertificate } from '../keys/certificate.js';
 import { patAuth } from './auth.js';
 import { JiraClient } from './client.js';
-import { createDispatcher } from './dispatcher.js';
+import { createDispatcher, networkFetch } from './dispatcher.js';
 import { JiraApiError } from './errors.js';
 
 const SERVER_INFO = {
@@ -88,6 +88,13 @@ describe('TLS options', () => {
     const c = client({ tls: { rejectUnauthorized: false } });
     expect((await c.serverInfo()).deploymentType).toBe('DataCenter');
     await c.close();
+  });
+
+  it('gives other callers (OAuth token requests) a fetch with the same TLS settings', async () => {
+    const { fetch: tlsFetch, dispatcher } = networkFetch({ tls: { caPem: certPem } });
+    const res = await tlsFetch(`${url}/rest/oauth2/latest/token`);
+    expect(((await res.json()) as { deploymentType: string }).deploymentType).toBe('DataCenter');
+    await dispatcher?.close();
   });
 
   it('rejects a CA that is not a certificate', () => {

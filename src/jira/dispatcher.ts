@@ -90,3 +90,20 @@ export function createDispatcher(options: ConnectionNetworkOptions): Dispatcher 
   }
   return hasTls ? new Agent({ connect }) : undefined;
 }
+
+/**
+ * A fetch that goes through the connection's proxy and TLS settings, for the calls made
+ * outside the Jira client (OAuth 2.0 token requests, OAuth 1.0a token dance). Close the
+ * returned dispatcher when the connection is dropped.
+ */
+export function networkFetch(options: ConnectionNetworkOptions): {
+  fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+  dispatcher: Dispatcher | undefined;
+} {
+  const dispatcher = createDispatcher(options);
+  if (!dispatcher) return { fetch: (input, init) => globalThis.fetch(input, init), dispatcher };
+  return {
+    fetch: (input, init) => globalThis.fetch(input, { ...init, dispatcher } as RequestInit),
+    dispatcher,
+  };
+}

@@ -18,7 +18,13 @@ export {
   usesJiraWebhookApi,
   usesLegacyCreateMeta,
 } from './deployment.js';
-export { type ConnectionNetworkOptions, createDispatcher, safeHost, type TlsOptions } from './dispatcher.js';
+export {
+  type ConnectionNetworkOptions,
+  createDispatcher,
+  networkFetch,
+  safeHost,
+  type TlsOptions,
+} from './dispatcher.js';
 export type { CallOptions } from './endpoints/context.js';
 export type { AttachmentInput, IssueFields, IssueUpdate } from './endpoints/issues.js';
 export type { SearchOptions, SearchPage } from './endpoints/search.js';

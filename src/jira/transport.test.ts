@@ -104,6 +104,39 @@ describe('JiraTransport requests', () => {
   });
 });
 
+describe('JiraTransport call accounting', () => {
+  it('reports reason and scope: client defaults, overridden per call', async () => {
+    const { transport, calls } = setup(
+      [
+        { status: 200, json: { ok: true } },
+        { status: 200, json: { ok: true } },
+      ],
+      { reason: 'reconcile', scope: 'mapping-7' },
+    );
+    await transport.request({ method: 'GET', path: '/rest/a', schema: ok });
+    await transport.request({
+      method: 'GET',
+      path: '/rest/b',
+      schema: ok,
+      reason: 'webhook',
+      scope: 'mapping-9',
+    });
+    expect(calls.map((c) => [c.path, c.reason, c.scope, c.status, c.attempt])).toEqual([
+      ['/rest/a', 'reconcile', 'mapping-7', 200, 0],
+      ['/rest/b', 'webhook', 'mapping-9', 200, 0],
+    ]);
+  });
+
+  it('keeps working when the onCall hook throws', async () => {
+    const { transport } = setup([{ status: 200, json: { ok: true } }], {
+      onCall: () => {
+        throw new Error('metrics backend down');
+      },
+    });
+    expect((await transport.request({ method: 'GET', path: '/rest/a', schema: ok })).data.ok).toBe(true);
+  });
+});
+
 describe('JiraTransport retries', () => {
   it('retries 429 after the Retry-After Jira asked for, then succeeds', async () => {
     const { transport, sleeps, calls } = setup([

@@ -34,6 +34,8 @@ export type JiraCallEvent = {
   ms: number;
   /** Why the call was made (caller-supplied, e.g. "reconcile", "diagnostics"). */
   reason: string;
+  /** Whom the call was made for (caller-supplied, e.g. a mapping id), when given. */
+  scope?: string;
   /** 0 for the first attempt, 1.. for retries. */
   attempt: number;
   /** Error code when the attempt failed without a response. */
@@ -61,6 +63,8 @@ export type JiraTransportOptions = {
   onCall?: (event: JiraCallEvent) => void;
   /** Default reason reported to onCall. */
   reason?: string;
+  /** Default scope reported to onCall (a client per mapping can set its mapping id). */
+  scope?: string;
   fetch?: FetchLike;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -82,6 +86,7 @@ export type JiraRequest<S extends z.ZodType | undefined> = {
   /** Validates the JSON answer; omit for endpoints that answer 204 / nothing useful. */
   schema?: S;
   reason?: string;
+  scope?: string;
   /** Overrides the method-based guess (POST /search is a read and may be repeated). */
   idempotent?: boolean;
   signal?: AbortSignal;
@@ -166,6 +171,7 @@ export class JiraTransport {
   private readonly timeoutMs: number;
   private readonly onCall: ((event: JiraCallEvent) => void) | undefined;
   private readonly reason: string;
+  private readonly scope: string | undefined;
   private readonly userAgent: string;
 
   constructor(options: JiraTransportOptions) {
@@ -183,6 +189,7 @@ export class JiraTransport {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onCall = options.onCall;
     this.reason = options.reason ?? 'unspecified';
+    this.scope = options.scope;
     this.userAgent = options.userAgent ?? 'Testbridge';
   }
 
@@ -205,7 +212,13 @@ export class JiraTransport {
     const signingUrl = this.url(req.path, req.query, this.signingRoot);
     const host = url.host;
     const idempotent = req.idempotent ?? IDEMPOTENT_METHODS.has(req.method);
-    const reason = req.reason ?? this.reason;
+    const scope = req.scope ?? this.scope;
+    const call = {
+      method: req.method,
+      path: req.path,
+      reason: req.reason ?? this.reason,
+      ...(scope ? { scope } : {}),
+    };
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const authRequest: AuthRequest = { method: req.method, url, signingUrl };
     let refreshedAuth = false;
@@ -244,28 +257,12 @@ export class JiraTransport {
       } catch (cause) {
         const ms = this.now() - started;
         if (isAbortFromCaller(req.signal)) {
-          this.report({
-            method: req.method,
-            path: req.path,
-            status: undefined,
-            ms,
-            reason,
-            attempt,
-            error: 'aborted',
-          });
+          this.report({ ...call, status: undefined, ms, attempt, error: 'aborted' });
           throw cause;
         }
         const timedOut = timeout.aborted;
         const code = timedOut ? 'timeout' : (networkErrorCode(cause) ?? 'network');
-        this.report({
-          method: req.method,
-          path: req.path,
-          status: undefined,
-          ms,
-          reason,
-          attempt,
-          error: code,
-        });
+        this.report({ ...call, status: undefined, ms, attempt, error: code });
         const retryable = idempotent && (timedOut || RETRYABLE_NETWORK_CODES.has(code));
         if (retryable && retries < this.policy.maxRetries) {
           await this.sleep(backoffDelay(retries++, this.policy, this.random), req.signal);
@@ -288,7 +285,7 @@ export class JiraTransport {
       } catch (cause) {
         const ms = this.now() - started;
         const timedOut = timeout.aborted;
-        this.report({ method: req.method, path: req.path, status, ms, reason, attempt, error: 'body' });
+        this.report({ ...call, status, ms, attempt, error: 'body' });
         if (isAbortFromCaller(req.signal)) throw cause;
         if (idempotent && retries < this.policy.maxRetries) {
           await this.sleep(backoffDelay(retries++, this.policy, this.random), req.signal);
@@ -297,7 +294,7 @@ export class JiraTransport {
         if (timedOut) throw jiraTimeoutError({ host, method: req.method, path: req.path, timeoutMs });
         throw jiraNetworkError({ cause, host, method: req.method, path: req.path });
       }
-      this.report({ method: req.method, path: req.path, status, ms: this.now() - started, reason, attempt });
+      this.report({ ...call, status, ms: this.now() - started, attempt });
 
       if (status === 401 && !refreshedAuth && this.auth.onUnauthorized) {
         refreshedAuth = true;

@@ -15,10 +15,20 @@ export function seg(value: string | number): string {
 }
 
 /** Options every endpoint accepts. */
-export type CallOptions = { reason?: string; signal?: AbortSignal };
+export type CallOptions = {
+  /** Why the call is made, reported to onCall (e.g. "reconcile"). */
+  reason?: string;
+  /** Whom it is made for, reported to onCall (e.g. a mapping id). */
+  scope?: string;
+  signal?: AbortSignal;
+};
 
 export function callOptions(o: CallOptions | undefined): CallOptions {
-  return { ...(o?.reason ? { reason: o.reason } : {}), ...(o?.signal ? { signal: o.signal } : {}) };
+  return {
+    ...(o?.reason ? { reason: o.reason } : {}),
+    ...(o?.scope ? { scope: o.scope } : {}),
+    ...(o?.signal ? { signal: o.signal } : {}),
+  };
 }
 
 /** Validates items pulled out of a page whose list key varies; a mismatch is Jira's fault, not a crash. */
