@@ -2,7 +2,7 @@ import { type KeyObject, randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { collectParameters, type FormBody, parseRequestUrl, signatureBaseString } from './base-string.js';
 import type { Param } from './encoding.js';
-import { authorizationHeader, computeSignature, type SigningKey } from './signature.js';
+import { assertRsaPrivateKey, authorizationHeader, computeSignature, type SigningKey } from './signature.js';
 
 /** Milliseconds since the epoch, like Date.now; injectable so tests are deterministic. */
 export type Clock = () => number;
@@ -190,4 +190,23 @@ export function signRequest(options: SignRequestOptions): string {
     clock: options.clock,
     nonceSource: options.nonceSource,
   }).authorization;
+}
+
+export type RequestSignerCredentials = Omit<SignRequestOptions, 'method' | 'url' | 'formBody'>;
+
+/**
+ * Binds the credentials of one Jira connection once (key checked up front) and returns a
+ * function that signs each API call: the shape an HTTP client's auth strategy wants.
+ */
+export function createRequestSigner(
+  credentials: RequestSignerCredentials,
+): (request: { method: string; url: string; formBody?: FormBody }) => string {
+  assertRsaPrivateKey(credentials.privateKey);
+  if (typeof credentials.consumerKey !== 'string' || credentials.consumerKey.trim() === '') {
+    throw new AppError('oauth1_invalid_request', 'The consumer key is empty.', {
+      hint: 'Enter the consumer key of the incoming application link in Jira.',
+    });
+  }
+  const bound = { ...credentials };
+  return (request) => signRequest({ ...bound, ...request });
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import type { Param } from './encoding.js';
-import { rebaseUrl, signOAuth1, signRequest } from './sign.js';
+import { createRequestSigner, rebaseUrl, signOAuth1, signRequest } from './sign.js';
 import {
   authorizationHeader,
   parseAuthorizationHeader,
@@ -306,6 +306,30 @@ describe('signRequest (the Jira client entry point)', () => {
         key: { method: 'RSA-SHA1', publicKey: otherRsa.publicKey },
       }),
     ).toBe(false);
+  });
+
+  it('binds connection credentials once with createRequestSigner', () => {
+    const sign = createRequestSigner({
+      consumerKey: 'Testbridge',
+      privateKey: rsa.privateKey,
+      token: 'at',
+      signingBaseUrl: 'https://jira.example.com',
+      requestBaseUrl: 'http://10.0.0.5:8080',
+    });
+    const header = sign({ method: 'POST', url: 'http://10.0.0.5:8080/rest/api/2/issue', formBody: 'x=1' });
+    const key = { method: 'RSA-SHA1', publicKey: rsa.publicKey } as const;
+    expect(header).toContain('oauth_token="at"');
+    expect(
+      verifySignature({
+        method: 'POST',
+        url: 'https://jira.example.com/rest/api/2/issue',
+        authorization: header,
+        formBody: 'x=1',
+        key,
+      }),
+    ).toBe(true);
+    expect(() => createRequestSigner({ consumerKey: 'k', privateKey: rsa.publicKey })).toThrow(AppError);
+    expect(() => createRequestSigner({ consumerKey: '', privateKey: rsa.privateKey })).toThrow(AppError);
   });
 
   it('refuses a public or non-RSA key', () => {
