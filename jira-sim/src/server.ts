@@ -29,6 +29,8 @@ export type JiraSimOptions = {
   clockOffsetMs?: number;
   seedIssues?: number;
   seed?: number;
+  /** Waits between webhook delivery retries (ms); tests of retries shorten them. */
+  webhookRetryDelaysMs?: number[];
 };
 
 export type JiraSim = {
@@ -158,6 +160,7 @@ export async function createJiraSim(options: JiraSimOptions = {}): Promise<JiraS
       clockOffsetMs: options.clockOffsetMs ?? 0,
       seed: options.seed ?? 1,
     });
+    if (options.webhookRetryDelaysMs) core.ctx.webhookRetryDelaysMs = options.webhookRetryDelaysMs;
     data = createSimData(core.ctx);
     core.data = data;
   } catch (error) {
