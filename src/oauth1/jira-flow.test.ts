@@ -190,12 +190,22 @@ describe('Jira three-legged flow', () => {
       'Testbridge signed http://10.1.2.3:8080/jira/plugins/servlet/oauth/request-token',
     );
     expect(problem.hint).toContain('Set the Jira base URL in Testbridge to https://jira.example.com/jira');
+    // The echoed base string carries the token; nothing reachable from the error keeps it.
+    expect(JSON.stringify({ ...problem, message: problem.message })).not.toContain(
+      'oauth_signature_base_string',
+    );
+    expect(JSON.stringify(problem.report)).not.toContain('oauth_nonce');
   });
 
   it('explains signature_invalid with identical base strings as a key mismatch', async () => {
     const jira = fakeJira({ baseUrl: 'https://jira.example.com', publicKey: strangerPair.publicKey });
     const problem = await expectProblem(getRequestToken(config(jira)), 'oauth1_signature_invalid');
     expect(problem.baseStringDiff?.identical).toBe(true);
+    const access = await expectProblem(
+      getAccessToken(config(jira), { requestToken: 'RT1', verifier: 'v3rifier' }),
+      'oauth1_signature_invalid',
+    );
+    expect(JSON.stringify({ ...access, message: access.message, hint: access.hint })).not.toContain('RT1');
     expect(problem.message).toMatch(
       /private key does not match the public key of the application link for consumer key "Testbridge"/,
     );

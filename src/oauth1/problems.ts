@@ -191,7 +191,8 @@ export interface ProblemContext {
 
 export class OAuthProblemError extends AppError {
   readonly problem: string;
-  readonly report: OAuthProblemReport;
+  /** Jira's report without the echoed base string. */
+  readonly report: Omit<OAuthProblemReport, 'signatureBaseString'>;
   readonly skewSeconds: number | undefined;
   readonly baseStringDiff: BaseStringDiff | undefined;
 
@@ -205,7 +206,10 @@ export class OAuthProblemError extends AppError {
     super(`oauth1_${problem}`, message, { hint, status: 400 });
     this.name = 'OAuthProblemError';
     this.problem = report.problem;
-    this.report = report;
+    // Jira's echoed base string contains the access token: a logger serialising this error
+    // must not find it, so only the comparison (names and URLs, no values) is kept.
+    const { signatureBaseString: _secretBearing, ...safeReport } = report;
+    this.report = safeReport;
     this.skewSeconds = extra.skewSeconds;
     this.baseStringDiff = extra.baseStringDiff;
   }
