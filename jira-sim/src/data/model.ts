@@ -42,6 +42,9 @@ export type ChangeItem = {
   fromString: string | null;
   to: string | null;
   toString: string | null;
+  /** Jira Cloud adds these to user fields' items (assignee, reporter). */
+  tmpFromAccountId?: string | null;
+  tmpToAccountId?: string | null;
 };
 
 export type ChangeGroup = { id: string; authorKey: string | null; created: number; items: ChangeItem[] };

@@ -684,16 +684,7 @@ export class DataService {
       items.push(
         this.item('priority', 'priority', null, null, draft.priorityId, findPriority(draft.priorityId)!.name),
       );
-    items.push(
-      this.item(
-        'reporter',
-        'reporter',
-        null,
-        null,
-        this.render.userRef(draft.reporterKey),
-        this.displayName(draft.reporterKey),
-      ),
-    );
+    items.push(this.userItem('reporter', null, draft.reporterKey));
     items.push(this.item('Status', 'status', null, null, draft.statusId, findStatus(draft.statusId)!.name));
     items.push(this.item('summary', 'summary', null, null, null, draft.summary));
     const group = { id: this.store.nextId('changelog'), authorKey: actor.key, created: now, items };
@@ -718,6 +709,23 @@ export class DataService {
     toText: string | null,
   ): ChangeItem {
     return { field, fieldtype: 'jira', fieldId, from, fromString, to, toString: toText };
+  }
+
+  /** A user field's change; Cloud also names the account ids in tmpFrom/tmpToAccountId. */
+  private userItem(field: 'assignee' | 'reporter', from: string | null, to: string | null): ChangeItem {
+    const item = this.item(
+      field,
+      field,
+      this.render.userRef(from),
+      this.displayName(from),
+      this.render.userRef(to),
+      this.displayName(to),
+    );
+    if (this.ctx.flavor === 'cloud') {
+      item.tmpFromAccountId = from === null ? null : (this.ctx.findUser(from)?.accountId ?? null);
+      item.tmpToAccountId = to === null ? null : (this.ctx.findUser(to)?.accountId ?? null);
+    }
+    return item;
   }
 
   private displayName(key: string | null): string | null {
@@ -789,17 +797,7 @@ export class DataService {
       );
     for (const field of ['assignee', 'reporter'] as const) {
       const k = `${field}Key` as const;
-      if (before[k] !== after[k])
-        items.push(
-          this.item(
-            field,
-            field,
-            this.render.userRef(before[k]),
-            this.displayName(before[k]),
-            this.render.userRef(after[k]),
-            this.displayName(after[k]),
-          ),
-        );
+      if (before[k] !== after[k]) items.push(this.userItem(field, before[k], after[k]));
     }
     if (before.labels.join(' ') !== after.labels.join(' '))
       items.push(
