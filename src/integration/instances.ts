@@ -715,4 +715,4 @@ export function forgetTokenManager(deps: Pick<ConnectionDeps, 'store'>, instance
   tokenManagerCache(deps).delete(instanceId);
 }
 
-export { jiraClientFor } from './connection-client.js';
+export { type JiraClientForOptions, jiraClientFor } from './connection-client.js';
