@@ -18,6 +18,7 @@ export const KEY_ERROR = {
   unsupportedFormat: 'key_unsupported_format',
   mismatch: 'key_mismatch',
   bitsInvalid: 'key_bits_invalid',
+  commonNameInvalid: 'key_common_name_invalid',
 } as const;
 
 export type KeyErrorCode = (typeof KEY_ERROR)[keyof typeof KEY_ERROR];

@@ -59,6 +59,14 @@ describe('generateKeyPair', () => {
     }
   });
 
+  it('rejects an empty or overlong certificate name', async () => {
+    for (const commonName of ['', '  ', 'x'.repeat(65)]) {
+      await expect(generateKeyPair({ bits: 1024, commonName })).rejects.toMatchObject({
+        code: KEY_ERROR.commonNameInvalid,
+      });
+    }
+  });
+
   it('switches to GeneralizedTime for validity after 2049', async () => {
     const pair = await generateKeyPair({ bits: 1024, now: new Date('2049-12-01T00:00:00Z') });
     const certificate = new X509Certificate(pair.certificatePem);

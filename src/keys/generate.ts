@@ -62,13 +62,22 @@ export function checkBits(bits: number): { warnings: string[] } {
 export async function generateKeyPair(options: GenerateOptions = {}): Promise<GeneratedKeyPair> {
   const bits = options.bits ?? DEFAULT_BITS;
   const { warnings } = checkBits(bits);
+  const commonName = options.commonName ?? DEFAULT_COMMON_NAME;
+  // RFC 5280's upper bound for a common name; longer names make other tools reject the certificate.
+  if (commonName.trim() === '' || commonName.length > 64) {
+    throw keyError(
+      KEY_ERROR.commonNameInvalid,
+      'The certificate name must have 1 to 64 characters.',
+      `Use a short name such as "${DEFAULT_COMMON_NAME}".`,
+    );
+  }
   const { privateKey, publicKey } = await generateRsaAsync('rsa', {
     modulusLength: bits,
     publicExponent: 65537,
   });
   const certificate = selfSignedCertificate({
     privateKey,
-    commonName: options.commonName ?? DEFAULT_COMMON_NAME,
+    commonName,
     notBefore: options.now ?? new Date(),
     days: options.days ?? CERTIFICATE_DAYS,
   });
