@@ -10,6 +10,7 @@ Output: one JSON object per line on stdout: {"step": name, "ok": bool, "result"|
 To add a call, add a function to STEPS: it gets the JIRA client and a dict shared between
 steps (to pass e.g. a created issue key on), and returns something JSON can encode.
 """
+import io
 import json
 import re
 import sys
@@ -86,9 +87,100 @@ def step_myself(jira, state):
     return {key: me.get(key) for key in ("name", "key", "accountId", "displayName")}
 
 
+def step_projects(jira, state):
+    return {"keys": [project.key for project in jira.projects()]}
+
+
+def step_project_versions(jira, state):
+    versions = jira.project_versions("DEMO")
+    return {"names": [version.name for version in versions], "released": [version.released for version in versions]}
+
+
+def step_create_issue(jira, state):
+    # Project by key and issue type by name: python-jira resolves both through the REST API.
+    task = jira.create_issue(
+        project="DEMO", summary="Filed by python-jira", description="From the OAuth client", issuetype={"name": "Task"}
+    )
+    bug = jira.create_issue(
+        fields={
+            "project": {"key": "DEMO"},
+            "issuetype": {"name": "Bug"},
+            "summary": "A defect",
+            "description": "Bug requires a description on its create screen",
+            "labels": ["python"],
+        }
+    )
+    state["issue"] = task.key
+    state["bug"] = bug.key
+    return {"task": task.key, "bug": bug.key, "bug_labels": bug.fields.labels}
+
+
+def step_issue(jira, state):
+    issue = jira.issue(state["issue"])
+    return {
+        "key": issue.key,
+        "id": issue.id,
+        "summary": issue.fields.summary,
+        "status": issue.fields.status.name,
+        "issuetype": issue.fields.issuetype.name,
+        "reporter": issue.fields.reporter.name,
+    }
+
+
+def step_search_issues(jira, state):
+    found = jira.search_issues("project = DEMO AND issuetype = Bug ORDER BY key ASC", maxResults=10)
+    keys = [issue.key for issue in found]
+    everything = jira.search_issues("project = DEMO ORDER BY key ASC", maxResults=False, fields="summary")
+    return {"total": found.total, "keys": keys, "all_count": len(everything)}
+
+
+def step_transition_issue(jira, state):
+    names = [transition["name"] for transition in jira.transitions(state["issue"])]
+    jira.transition_issue(state["issue"], "In Progress")
+    jira.transition_issue(state["issue"], "Done", comment="Closed by python-jira")
+    issue = jira.issue(state["issue"])
+    return {"available": names, "status": issue.fields.status.name, "resolution": issue.fields.resolution.name}
+
+
+def step_add_comment(jira, state):
+    comment = jira.add_comment(state["issue"], "A comment from python-jira")
+    comments = jira.comments(state["issue"])
+    return {"id": comment.id, "body": comment.body, "count": len(comments)}
+
+
+def step_add_attachment(jira, state):
+    attachment = jira.add_attachment(state["issue"], io.BytesIO(b"python-jira attachment\n"), filename="run.log")
+    issue = jira.issue(state["issue"])
+    return {
+        "filename": attachment.filename,
+        "size": attachment.size,
+        "content": attachment.get().decode("utf-8"),
+        "on_issue": [a.filename for a in issue.fields.attachment],
+    }
+
+
+def step_create_issue_link(jira, state):
+    response = jira.create_issue_link("blocks", state["issue"], state["bug"])
+    issue = jira.issue(state["issue"])
+    links = [
+        {"type": link.type.name, "outward": getattr(getattr(link, "outwardIssue", None), "key", None)}
+        for link in issue.fields.issuelinks
+    ]
+    return {"status": response.status_code, "links": links}
+
+
 STEPS = {
     "server_info": step_server_info,
     "myself": step_myself,
+    "projects": step_projects,
+    "project_versions": step_project_versions,
+    "create_issue": step_create_issue,
+    "issue": step_issue,
+    "search_issues": step_search_issues,
+    "transition_issue": step_transition_issue,
+    "add_comment": step_add_comment,
+    "add_attachment": step_add_attachment,
+    "create_issue_link": step_create_issue_link,
 }
 
 
