@@ -177,6 +177,24 @@ describe('signature base string (RFC 5849 3.4.1)', () => {
     );
   });
 
+  it('drops oauth_signature from every source but keeps a query parameter named realm', () => {
+    expect(
+      collectParameters(
+        'http://e.com/?realm=r&oauth_signature=q',
+        [
+          ['realm', 'h'],
+          ['oauth_signature', 'h'],
+          ['oauth_nonce', 'n'],
+        ],
+        'oauth_signature=b&x=1',
+      ),
+    ).toEqual([
+      ['realm', 'r'],
+      ['oauth_nonce', 'n'],
+      ['x', '1'],
+    ]);
+  });
+
   it('never reads parameters from a JSON body', () => {
     expect(collectParameters('http://example.com/', [], undefined)).toEqual([]);
     expect(collectParameters('http://example.com/', [], new URLSearchParams({ a: 'b c' }))).toEqual([

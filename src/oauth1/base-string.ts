@@ -54,11 +54,13 @@ export function collectParameters(
   body?: FormBody,
 ): Param[] {
   const parsed = parseRequestUrl(url);
+  // realm is only special in the Authorization header; oauth_signature is excluded wherever
+  // it was sent (the query and form transmission methods of RFC 5849 3.5.2 and 3.5.3 too).
   return [
     ...formDecode(parsed.search.replace(/^\?/, ''), 'query of the request URL'),
-    ...oauthParams.filter(([name]) => name !== 'realm' && name !== 'oauth_signature'),
+    ...oauthParams.filter(([name]) => name !== 'realm'),
     ...formBodyParams(body),
-  ];
+  ].filter(([name]) => name !== 'oauth_signature');
 }
 
 /**
