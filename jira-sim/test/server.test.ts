@@ -96,6 +96,12 @@ describe('users and authentication on Server', () => {
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('x-seraph-loginreason')).toBe('AUTHENTICATED_FAILED');
     expect(((await wrong.json()) as { errorMessages: string[] }).errorMessages.length).toBe(1);
+    const byEmail = await fetch(`${sim.url}/rest/api/2/myself`, {
+      headers: basic('admin@example.com', 'admin'),
+    });
+    expect(byEmail.status).toBe(401);
+    const upperCase = await fetch(`${sim.url}/rest/api/2/myself`, { headers: basic('ADMIN', 'admin') });
+    expect(upperCase.status).toBe(200);
     const anonymous = await fetch(`${sim.url}/rest/api/2/myself`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual({
@@ -146,7 +152,7 @@ describe('users and authentication on Server', () => {
     const update = await fetch(`${sim.url}/rest/sim/1.0/users/tester`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ projectPermissions: { SECRET: [] } }),
+      body: JSON.stringify({ projectPermissions: { SIM: [] } }),
     });
     expect(update.status).toBe(200);
     const ask = async (project: string) =>
@@ -160,8 +166,33 @@ describe('users and authentication on Server', () => {
           )
         ).json()) as PermissionsBody
       ).permissions.BROWSE_PROJECTS?.havePermission;
-    expect(await ask('SECRET')).toBe(false);
-    expect(await ask('OPEN')).toBe(true);
+    expect(await ask('SIM')).toBe(false);
+    expect(await ask('DEMO')).toBe(true);
+  });
+
+  it('resolves projectId and answers 404 for unknown projects, as Jira does', async () => {
+    const project = (await (await fetch(`${sim.url}/rest/api/2/project/SIM`, { headers: ADMIN })).json()) as {
+      id: string;
+    };
+    const byId = await fetch(
+      `${sim.url}/rest/api/2/mypermissions?permissions=BROWSE_PROJECTS&projectId=${project.id}`,
+      {
+        headers: basic('tester', 'tester'),
+      },
+    );
+    expect(byId.status).toBe(200);
+    expect(((await byId.json()) as PermissionsBody).permissions.BROWSE_PROJECTS?.havePermission).toBe(false);
+    const unknown = await fetch(
+      `${sim.url}/rest/api/2/mypermissions?permissions=BROWSE_PROJECTS&projectKey=NOPE`,
+      {
+        headers: ADMIN,
+      },
+    );
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      errorMessages: ["No project could be found with key 'NOPE'."],
+      errors: {},
+    });
   });
 
   it('rejects unknown permission keys with a Jira error', async () => {
@@ -279,7 +310,7 @@ describe('users and authentication on Server', () => {
       401,
     );
     const tester = (await (
-      await fetch(`${sim.url}/rest/api/2/mypermissions?permissions=BROWSE_PROJECTS&projectKey=SECRET`, {
+      await fetch(`${sim.url}/rest/api/2/mypermissions?permissions=BROWSE_PROJECTS&projectKey=SIM`, {
         headers: basic('tester', 'tester'),
       })
     ).json()) as PermissionsBody;

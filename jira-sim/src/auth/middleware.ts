@@ -98,7 +98,8 @@ export function authMiddleware(core: Core): MiddlewareHandler<SimEnv> {
         if (secret === user.password && secret !== user.apiToken)
           return unauthorized(c, CLOUD_PASSWORD_MESSAGE);
         if (secret !== user.apiToken) return unauthorized(c);
-      } else if (secret !== user.password) {
+      } else if (login.toLowerCase() !== user.name.toLowerCase() || secret !== user.password) {
+        // Server/DC Basic takes the username, not the email address.
         return unauthorized(c);
       }
       accept(user, 'basic');
