@@ -106,6 +106,7 @@ const requestArb = fc.record({
   verifier: fc.option(fc.stringMatching(/^[A-Za-z0-9]{1,10}$/), { nil: undefined }),
   nonce: fc.stringMatching(/^[A-Za-z0-9]{8,32}$/),
   timestamp: fc.integer({ min: 1, max: 2_000_000_000 }),
+  realm: fc.option(fc.constantFrom('Jira', 'https://jira.example.com/jira'), { nil: undefined }),
   method_index: fc.constantFrom(0, 0, 1, 2),
 });
 
@@ -118,6 +119,7 @@ interface Generated {
   verifier: string | undefined;
   nonce: string;
   timestamp: number;
+  realm: string | undefined;
   signing: SigningKey;
   verifying: VerifyingKey;
   peerKey: Record<string, string | undefined>;
@@ -176,6 +178,7 @@ describe.skipIf(shouldSkip(python))('cross-check with python3-oauthlib', () => {
         formBody: g.body,
         nonce: g.nonce,
         timestamp: g.timestamp,
+        realm: g.realm,
       }),
     );
     const results = runPeer(
@@ -218,6 +221,7 @@ describe.skipIf(shouldSkip(python))('cross-check with python3-oauthlib', () => {
         verifier: g.verifier,
         nonce: g.nonce,
         timestamp: String(g.timestamp),
+        realm: g.realm,
         ...g.peerKey,
       })),
     );
