@@ -1,12 +1,15 @@
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { signRequest } from '../oauth1/index.js';
+import { fingerprint } from '../keys/fingerprint.js';
+import { oauthProblemError, parseOAuthProblem, signOAuth1 } from '../oauth1/index.js';
 
 export type JiraAuthKind = 'basic' | 'pat' | 'oauth1' | 'oauth2';
 
 /** What a strategy needs to know about one outgoing request to authorize it. */
 export type AuthRequest = {
   method: string;
+  /** Path below the API root (what the endpoint is), for diagnostics. */
+  path: string;
   /** Where the request is actually sent. */
   url: URL;
   /**
@@ -19,6 +22,18 @@ export type AuthRequest = {
   formBody?: URLSearchParams;
 };
 
+/** What Jira answered when it refused a request, for a strategy to explain. */
+export type RejectedResponse = { status: number; body: string; wwwAuthenticate: string | null };
+
+/** A strategy's reading of a refusal: what went wrong and what to do, in plain words. */
+export type RejectionExplanation = {
+  message: string;
+  hint: string;
+  /** Protocol-level reason, e.g. OAuth 1.0a's oauth_problem ("signature_invalid"). */
+  problem?: string;
+  cause?: unknown;
+};
+
 export interface JiraAuth {
   readonly kind: JiraAuthKind;
   /** The Authorization header value for this request. */
@@ -28,6 +43,12 @@ export interface JiraAuth {
    * authorization is now available and the request is worth one retry.
    */
   onUnauthorized?(rejected: string): Promise<boolean>;
+  /** Explains a 401 better than the status alone can (OAuth 1.0a problem reports). */
+  explainRejection?(
+    response: RejectedResponse,
+    request: AuthRequest,
+    authorization: string,
+  ): RejectionExplanation | undefined;
 }
 
 function requireValue(value: string | undefined, what: string, hint: string): string {
@@ -91,32 +112,23 @@ export type OAuth1SignInput = {
 /** Returns the Authorization header value (`OAuth oauth_consumer_key="…", …`). */
 export type OAuth1Signer = (input: OAuth1SignInput) => string;
 
-/**
- * src/oauth1's RSA-SHA1 signer. The URL given is already rebased onto Jira's base URL by
- * the transport, so no signingBaseUrl is passed here.
- */
-export const rsaSha1Signer: OAuth1Signer = (input) =>
-  signRequest({
-    method: input.method,
-    url: input.url,
-    consumerKey: input.consumerKey,
-    privateKey: input.privateKey,
-    ...(input.token !== undefined ? { token: input.token } : {}),
-    ...(input.formBody ? { formBody: input.formBody } : {}),
-  });
+/** How many recent signatures the OAuth 1.0a strategy remembers to explain a refusal. */
+const REMEMBERED_SIGNATURES = 64;
 
 /**
  * OAuth 1.0a RSA-SHA1 with the consumer key of the application link and the access token
  * from the three-legged flow. The token secret plays no part in RSA-SHA1 signatures.
+ * When Jira refuses a request it reports an oauth_problem; the strategy keeps the base
+ * strings of its recent signatures so src/oauth1 can say exactly what Jira saw differently
+ * (wrong base URL behind a proxy, wrong key, clock skew).
  */
 export function oauth1Auth(options: {
   consumerKey: string;
   privateKey: KeyObject;
   accessToken: string;
-  /** Defaults to src/oauth1's signer; injectable for tests. */
+  /** Replaces src/oauth1's signer (tests); refusals are then explained without base strings. */
   sign?: OAuth1Signer;
 }): JiraAuth {
-  const sign = options.sign ?? rsaSha1Signer;
   const consumerKey = requireValue(
     options.consumerKey,
     'consumer key',
@@ -133,17 +145,49 @@ export function oauth1Auth(options: {
       status: 400,
     });
   }
+  const privateKey = options.privateKey;
+  // Kept in memory only: a base string carries the access token, so it never leaves here.
+  const recent = new Map<string, { baseString: string; timestamp: number }>();
+  const keyFingerprint = fingerprint(createPublicKey(privateKey)).sha256;
+
   return {
     kind: 'oauth1',
-    authorization: async (request) =>
-      sign({
+    authorization: async (request) => {
+      const input: OAuth1SignInput = {
         method: request.method,
         url: request.signingUrl.toString(),
         consumerKey,
-        privateKey: options.privateKey,
+        privateKey,
         token: accessToken,
         ...(request.formBody ? { formBody: request.formBody } : {}),
-      }),
+      };
+      if (options.sign) return options.sign(input);
+      const signed = signOAuth1({
+        method: input.method,
+        url: input.url,
+        consumerKey,
+        key: { method: 'RSA-SHA1', privateKey },
+        token: accessToken,
+        ...(input.formBody ? { formBody: input.formBody } : {}),
+      });
+      recent.set(signed.authorization, { baseString: signed.baseString, timestamp: signed.timestamp });
+      if (recent.size > REMEMBERED_SIGNATURES) recent.delete(recent.keys().next().value as string);
+      return signed.authorization;
+    },
+    explainRejection: (response, request, authorization) => {
+      const report = parseOAuthProblem(response);
+      if (!report) return undefined;
+      const ours = recent.get(authorization);
+      const error = oauthProblemError(report, {
+        consumerKey,
+        requestUrl: `${request.url.origin}${request.url.pathname}`,
+        signingUrl: `${request.signingUrl.origin}${request.signingUrl.pathname}`,
+        endpointPath: request.path,
+        keyFingerprint,
+        ...(ours ? { ourBaseString: ours.baseString, ourTimestamp: ours.timestamp } : {}),
+      });
+      return { message: error.message, hint: error.hint ?? '', problem: error.problem, cause: error };
+    },
   };
 }
 

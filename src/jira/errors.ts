@@ -30,6 +30,8 @@ export class JiraApiError extends AppError {
   readonly path: string;
   /** How long Jira asked us to wait, when it said so (429/503). */
   readonly retryAfterMs: number | undefined;
+  /** Why the credentials were refused, when the protocol says (OAuth 1.0a oauth_problem). */
+  readonly authProblem: string | undefined;
 
   constructor(
     code: JiraErrorCode,
@@ -43,6 +45,7 @@ export class JiraApiError extends AppError {
       method: string;
       path: string;
       retryAfterMs?: number;
+      authProblem?: string;
       cause?: unknown;
     },
   ) {
@@ -54,6 +57,7 @@ export class JiraApiError extends AppError {
     this.method = options.method;
     this.path = options.path;
     this.retryAfterMs = options.retryAfterMs;
+    this.authProblem = options.authProblem;
   }
 }
 

@@ -6,10 +6,11 @@ export {
   type JiraAuthKind,
   type OAuth1SignInput,
   type OAuth1Signer,
+  type RejectedResponse,
+  type RejectionExplanation,
   oauth1Auth,
   oauth2Auth,
   patAuth,
-  rsaSha1Signer,
 } from './auth.js';
 export { JiraClient, type JiraClientOptions } from './client.js';
 export {

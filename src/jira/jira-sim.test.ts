@@ -241,7 +241,68 @@ describe('OAuth 1.0a with Jira behind a reverse proxy (base URL differs from the
   it('is refused when signed against the address we connect to', async () => {
     const creds = await authorizeOAuth1(sim, { jiraUrl: sim.url, signingBaseUrl: sim.baseUrl });
     const c = new JiraClient({ jiraUrl: sim.url, auth: oauth1Auth(creds) });
-    const e = await c.myself().catch((x: unknown) => x);
-    expect((e as JiraApiError).code).toBe('jira_unauthorized');
+    const e = (await c.myself().catch((x: unknown) => x)) as JiraApiError;
+    expect(e.code).toBe('jira_unauthorized');
+    expect(e.authProblem).toBe('signature_invalid');
+    // Jira's report lets us name the base URL to configure.
+    expect(e.hint).toContain(`Set the Jira base URL in Testbridge to ${sim.baseUrl}`);
+    expect(e.message).not.toContain(creds.accessToken);
+    expect(e.hint).not.toContain(creds.accessToken);
+  });
+});
+
+describe('OAuth 1.0a refusals explained', () => {
+  let sim: JiraSim;
+  beforeAll(async () => {
+    sim = await createJiraSim({ flavor: 'server', port: 0 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('says the private key does not match the application link', async () => {
+    const creds = await authorizeOAuth1(sim, { jiraUrl: sim.url });
+    const { privateKey: otherKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const c = new JiraClient({ jiraUrl: sim.url, auth: oauth1Auth({ ...creds, privateKey: otherKey }) });
+    const e = (await c.myself().catch((x: unknown) => x)) as JiraApiError;
+    expect(e.code).toBe('jira_unauthorized');
+    expect(e.authProblem).toBe('signature_invalid');
+    expect(e.message).toMatch(/private key does not match the public key of the application link/);
+    expect(e.hint).toMatch(/SHA256:/);
+  });
+
+  it('says the consumer key is unknown', async () => {
+    const creds = await authorizeOAuth1(sim, { jiraUrl: sim.url });
+    const c = new JiraClient({
+      jiraUrl: sim.url,
+      auth: oauth1Auth({ ...creds, consumerKey: 'no-such-consumer' }),
+    });
+    const e = (await c.myself().catch((x: unknown) => x)) as JiraApiError;
+    expect(e.authProblem).toBe('consumer_key_unknown');
+    expect(e.message).toContain('no-such-consumer');
+  });
+
+  it('names the clock difference when Jira refuses the timestamp', async () => {
+    const creds = await authorizeOAuth1(sim, { jiraUrl: sim.url });
+    await simAdmin(sim, 'POST', '/clock', { offsetMs: 3 * 3600_000 });
+    try {
+      const c = new JiraClient({ jiraUrl: sim.url, auth: oauth1Auth(creds) });
+      const e = (await c.myself().catch((x: unknown) => x)) as JiraApiError;
+      expect(e.authProblem).toBe('timestamp_refused');
+      expect(e.message).toMatch(/clock is \d+ seconds behind Jira's/);
+      expect(e.hint).toMatch(/NTP/);
+    } finally {
+      await simAdmin(sim, 'POST', '/clock', { offsetMs: 0 });
+    }
+  });
+
+  it('says the token was revoked', async () => {
+    const creds = await authorizeOAuth1(sim, { jiraUrl: sim.url });
+    await simAdmin(sim, 'DELETE', `/oauth/tokens/${encodeURIComponent(creds.accessToken)}`);
+    const c = new JiraClient({ jiraUrl: sim.url, auth: oauth1Auth(creds) });
+    const e = (await c.myself().catch((x: unknown) => x)) as JiraApiError;
+    expect(e.code).toBe('jira_unauthorized');
+    expect(e.authProblem).toMatch(/^token_(rejected|revoked)$/);
+    expect(e.hint).toMatch(/Authorize Testbridge again/);
   });
 });

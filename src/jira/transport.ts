@@ -220,7 +220,7 @@ export class JiraTransport {
       ...(scope ? { scope } : {}),
     };
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const authRequest: AuthRequest = { method: req.method, url, signingUrl };
+    const authRequest: AuthRequest = { method: req.method, path: req.path, url, signingUrl };
     let refreshedAuth = false;
 
     for (let attempt = 0, retries = 0; ; attempt++) {
@@ -331,6 +331,26 @@ export class JiraTransport {
             hint: 'Use the address Jira redirects to (often https:// or a different context path) as the Jira URL.',
           },
         );
+      }
+
+      if (status === 401 && this.auth.explainRejection) {
+        const explained = this.auth.explainRejection(
+          { status, body: text, wwwAuthenticate: response.headers.get('www-authenticate') },
+          authRequest,
+          authorization,
+        );
+        if (explained) {
+          throw new JiraApiError('jira_unauthorized', explained.message, {
+            hint: explained.hint,
+            status: 502,
+            jiraStatus: status,
+            jiraMessages: explained.problem ? [explained.problem] : [],
+            method: req.method,
+            path: req.path,
+            ...(explained.problem ? { authProblem: explained.problem } : {}),
+            cause: explained.cause,
+          });
+        }
       }
 
       if (status >= 400) {
