@@ -83,10 +83,15 @@ export async function findMappingRow(db: Kysely<Database>, id: string): Promise<
   return db.selectFrom('sync_mappings').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function getMapping(db: Kysely<Database>, id: string): Promise<Mapping> {
+export async function requireMappingRow(db: Kysely<Database>, id: string): Promise<MappingRow> {
   const row = await findMappingRow(db, id);
-  if (!row) throw notFound(`Mapping ${id}`, 'List the mappings of the Jira instance to find its id.');
-  return mappingFromRow(row);
+  if (!row)
+    throw notFound(`Mapping ${id.slice(0, 100)}`, 'List the mappings of the Jira instance to find its id.');
+  return row;
+}
+
+export async function getMapping(db: Kysely<Database>, id: string): Promise<Mapping> {
+  return mappingFromRow(await requireMappingRow(db, id));
 }
 
 /** The receiver's lookup: the token in the webhook URL names the mapping. */

@@ -179,7 +179,8 @@ export function kindOf(
 }
 
 /** Removed rows come back only for a strictly newer state: a deletion or scan result is final for what it saw. */
-function canOverwrite(row: IssueRow, updated: string): boolean {
+function canOverwrite(row: IssueRow, updated: string, revive: boolean): boolean {
+  if (revive) return updated >= row.jira_updated;
   if (
     row.removed_reason === 'deleted' ||
     row.removed_reason === 'out-of-scope' ||
@@ -276,13 +277,22 @@ export async function applyIssue(
   return applyParsedIssue(db, mapping, issue);
 }
 
+export type ApplyOptions = {
+  /**
+   * Jira's search just listed this issue in scope: a removed row comes back even for an
+   * equal `updated` (it was removed by a scan or filter, not by a newer state).
+   */
+  revive?: boolean;
+};
+
 export async function applyParsedIssue(
   db: DbLike,
   mapping: Mapping,
   issue: ParsedIssue,
+  options: ApplyOptions = {},
 ): Promise<ApplyIssueOutcome> {
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const outcome = await applyOnce(db, mapping, issue);
+    const outcome = await applyOnce(db, mapping, issue, options.revive === true);
     if (outcome !== 'raced') {
       if (outcome === 'created' || outcome === 'updated' || outcome === 'moved-out') {
         // Children name their parent by key; keep that key current when the parent moves.
@@ -305,13 +315,14 @@ async function applyOnce(
   db: DbLike,
   mapping: Mapping,
   issue: ParsedIssue,
+  revive: boolean,
 ): Promise<ApplyIssueOutcome | 'raced'> {
   const row = await findIssueRow(db, mapping.jiraInstanceId, issue.id);
   const ours = row !== undefined && row.project_id === mapping.projectId;
   const inProject = issue.projectId === mapping.jiraProjectId;
   const kind = kindOf(mapping, issue.issueType);
 
-  if (row && !canOverwrite(row, issue.updated)) return 'stale';
+  if (row && !canOverwrite(row, issue.updated, revive)) return 'stale';
 
   if (!inProject || !kind) {
     // Only our own live row is marked; a row that lives in another mapping's project is theirs.
