@@ -23,6 +23,7 @@ describe('loadConfig', () => {
     [{ TESTBRIDGE_PUBLIC_URL: 'ftp://x.example.com' }, /must start with http/],
     [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL must be postgres/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ TESTBRIDGE_TRUST_PROXY: 'maybe' }, /TESTBRIDGE_TRUST_PROXY must be true or false/],
   ])('rejects %o with a clear message', (env, message) => {
     try {
       loadConfig({}, env);
@@ -32,6 +33,12 @@ describe('loadConfig', () => {
       expect((e as AppError).message).toMatch(message);
       expect((e as AppError).hint).toMatch(/Set|unset/);
     }
+  });
+
+  it('reads TESTBRIDGE_TRUST_PROXY as a flag, off by default', () => {
+    expect(loadConfig({}, {}).trustProxy).toBe(false);
+    expect(loadConfig({}, { TESTBRIDGE_TRUST_PROXY: 'TRUE' }).trustProxy).toBe(true);
+    expect(loadConfig({}, { TESTBRIDGE_TRUST_PROXY: '0' }).trustProxy).toBe(false);
   });
 
   it('lets flags win over the environment and strips a trailing slash', () => {

@@ -18,6 +18,8 @@ export type Config = {
   adminPassword: string | undefined;
   logLevel: string;
   demo: boolean;
+  /** Take the client address from X-Forwarded-For (only behind a reverse proxy). */
+  trustProxy: boolean;
 };
 
 export type ConfigInput = {
@@ -27,6 +29,7 @@ export type ConfigInput = {
   dataDir?: string | undefined;
   databaseUrl?: string | undefined;
   demo?: boolean | undefined;
+  trustProxy?: boolean | undefined;
 };
 
 const portSchema = z.coerce
@@ -47,6 +50,10 @@ const databaseUrl = z
   .refine((u) => /^(postgres|postgresql):\/\//.test(u) || /^(sqlite:|file:)/.test(u) || !u.includes('://'), {
     error: 'must be postgres://… for PostgreSQL, or a file path (or sqlite:PATH) for SQLite',
   });
+
+const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+  error: 'must be true or false (1/0, yes/no, on/off)',
+});
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -86,6 +93,11 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     });
   }
   const level = check(logLevel, env.LOG_LEVEL ?? 'info', 'LOG_LEVEL', 'info');
+  const trustProxy =
+    input.trustProxy ??
+    ['1', 'true', 'yes', 'on'].includes(
+      check(flag, (env.TESTBRIDGE_TRUST_PROXY ?? 'false').toLowerCase(), 'TESTBRIDGE_TRUST_PROXY', 'true'),
+    );
   return {
     port,
     host,
@@ -97,5 +109,6 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     adminPassword,
     logLevel: level,
     demo: input.demo ?? false,
+    trustProxy,
   };
 }

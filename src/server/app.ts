@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import type { Logger } from '../log.js';
+import { sessionMiddleware } from '../accounts/middleware.js';
+import { RateLimitedError } from '../accounts/rate-limit.js';
 import { AppError, type ErrorBody } from '../errors.js';
+import type { Logger } from '../log.js';
+import { routeRegistrars } from './routes.js';
+import type { AppDeps, AppEnv, RouteRegistrar } from './types.js';
 
-/** What the HTTP layer needs from the rest of the product; tests pass their own. */
-export type AppDeps = {
-  logger: Logger;
-  /** Throws when the database cannot answer; `/healthz` turns that into a 503. */
-  checkDatabase: () => Promise<void>;
-};
-
-export type AppEnv = { Variables: { requestId: string; log: Logger } };
+export type { AppDeps, AppEnv, RouteRegistrar } from './types.js';
 
 export function errorResponse(err: unknown, log: Logger): { status: number; body: ErrorBody } {
-  if (err instanceof AppError) return { status: err.status, body: err.toBody() };
+  if (err instanceof AppError) {
+    // 5xx AppErrors are server-side trouble (database, vault) an operator must see.
+    if (err.status >= 500) log.error({ code: err.code, err }, err.message);
+    return { status: err.status, body: err.toBody() };
+  }
   // Unknown errors are ours, not the user's: log the detail, answer with nothing internal.
   log.error({ err }, 'unhandled error');
   return {
@@ -28,7 +29,12 @@ export function errorResponse(err: unknown, log: Logger): { status: number; body
   };
 }
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+export type CreateAppOptions = {
+  /** Defaults to every capability's routes (routes.ts); tests may pass fewer or more. */
+  registrars?: RouteRegistrar[];
+};
+
+export function createApp(deps: AppDeps, options: CreateAppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -40,12 +46,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.header('x-request-id', requestId);
     const started = performance.now();
     await next();
+    // The path only, never the query: OAuth callbacks carry verifiers and tokens there.
     log.info(
       {
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
         ms: Math.round(performance.now() - started),
+        userId: c.get('user')?.id,
       },
       'request',
     );
@@ -53,6 +61,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     const { status, body } = errorResponse(err, c.get('log') ?? deps.logger);
+    if (err instanceof RateLimitedError) c.header('retry-after', String(err.retryAfterSeconds));
     return c.json(body, status as 400);
   });
 
@@ -71,7 +80,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthz', async (c) => {
     try {
-      await deps.checkDatabase();
+      await deps.store.ping();
       return c.json({ status: 'ok', database: 'ok' });
     } catch (err) {
       c.get('log').error({ err }, 'health check failed');
@@ -87,6 +96,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       );
     }
   });
+
+  app.use('*', sessionMiddleware(deps));
+
+  for (const register of options.registrars ?? routeRegistrars) register(app, deps);
 
   return app;
 }

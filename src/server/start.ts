@@ -1,29 +1,163 @@
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { loadConfig, type ConfigInput } from '../config/config.js';
-import { createLogger } from '../log.js';
+import { deleteExpiredSessions } from '../accounts/sessions.js';
+import { ensureFirstAdmin, type FirstAdmin } from '../accounts/users.js';
+import { type Config, type ConfigInput, loadConfig } from '../config/config.js';
+import { AppError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { openStore, redactDatabaseUrl, type Store } from '../store/store.js';
+import { loadMasterKey, Vault, verifyMasterKey } from '../store/vault.js';
 import { createApp } from './app.js';
 
-/** Starts the server and wires graceful shutdown; resolves once it is listening. */
-export async function startServer(input: ConfigInput): Promise<void> {
-  const config = loadConfig(input);
-  const logger = createLogger(config.logLevel);
-  const app = createApp({ logger, checkDatabase: async () => {} });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+export type StartOptions = {
+  /** Where the first admin's password is printed; the console by default. */
+  out?: NodeJS.WritableStream;
+  /** Log destination; stdout by default. */
+  logDestination?: NodeJS.WritableStream;
+  /** Install SIGTERM/SIGINT handlers that shut down and exit (off in tests). */
+  handleSignals?: boolean;
+  env?: NodeJS.ProcessEnv;
+};
+
+export type RunningServer = {
+  config: Config;
+  url: string;
+  port: number;
+  store: Store;
+  logger: Logger;
+  /** Stops accepting requests, lets running ones finish, closes the database. */
+  close(): Promise<void>;
+};
+
+/** Prints the generated password once, outside the JSON log so no log shipper keeps it. */
+export function firstAdminBanner(admin: FirstAdmin): string {
+  const line = '='.repeat(72);
+  const lines = admin.generated
+    ? [
+        'Testbridge created the first administrator account.',
+        '',
+        `    username: ${admin.username}`,
+        `    password: ${admin.password}`,
+        '',
+        'This password is shown ONLY ONCE. Sign in and change it, or set a new one',
+        `with: testbridge users passwd ${admin.username}`,
+      ]
+    : [
+        'Testbridge created the first administrator account.',
+        '',
+        `    username: ${admin.username}`,
+        '    password: the value of TESTBRIDGE_ADMIN_PASSWORD',
+      ];
+  return `\n${line}\n${lines.map((l) => (l ? `  ${l}` : '')).join('\n')}\n${line}\n\n`;
+}
+
+/**
+ * The one place that wires the product together:
+ * config -> logger -> master key -> store -> migrate -> vault check -> first admin -> app
+ * -> listen -> graceful shutdown.
+ */
+export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(input, options.env ?? process.env);
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const masterKey = loadMasterKey(config);
+  for (const w of masterKey.warnings) logger.warn(w);
+  if (masterKey.created)
+    logger.info({ path: masterKey.path }, 'created a new master key; back it up with the database');
+
+  const store = await openStore({ databaseUrl: config.databaseUrl, dialect: config.dialect, logger });
+  let server: ReturnType<typeof serve> | undefined;
+  try {
+    const applied = await store.migrate();
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
+    const vault = new Vault(masterKey);
+    await verifyMasterKey(store.db, vault);
+
+    const admin = await ensureFirstAdmin(store.db, { password: config.adminPassword });
+    if (admin) (options.out ?? process.stdout).write(firstAdminBanner(admin));
+
+    const app = createApp({ config, logger, store, vault });
+    server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+    await new Promise<void>((resolve, reject) => {
+      server?.once('listening', () => resolve());
+      server?.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new AppError(
+            'listen_failed',
+            err.code === 'EADDRINUSE'
+              ? `Port ${config.port} on ${config.host} is already in use.`
+              : `Cannot listen on ${config.host}:${config.port} (${err.code ?? err.message}).`,
+            {
+              status: 500,
+              hint: 'Stop the other process or choose another port with --port or PORT.',
+              cause: err,
+            },
+          ),
+        ),
+      );
+    });
+  } catch (err) {
+    server?.close();
+    await store.close().catch(() => {});
+    throw err;
+  }
+  const listening = server;
+  const port = (listening.address() as AddressInfo).port;
   logger.info(
-    { port: config.port, publicUrl: config.publicUrl, dialect: config.dialect },
+    {
+      port,
+      publicUrl: config.publicUrl,
+      dialect: config.dialect,
+      database: config.dialect === 'postgres' ? redactDatabaseUrl(config.databaseUrl) : config.databaseUrl,
+      masterKey: { id: masterKey.id, source: masterKey.source },
+    },
     'Testbridge is listening',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
-    // Keep-alive connections can hold close() open; do not hang a deploy on them.
-    setTimeout(() => process.exit(0), 10_000).unref();
+  const sweep = setInterval(
+    () => {
+      deleteExpiredSessions(store.db).catch((err: unknown) => logger.warn({ err }, 'session cleanup failed'));
+    },
+    60 * 60 * 1000,
+  );
+  sweep.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(sweep);
+      await new Promise<void>((resolve) => {
+        listening.close(() => resolve());
+        // Idle keep-alive connections would hold close() open until they time out.
+        if ('closeIdleConnections' in listening) listening.closeIdleConnections();
+      });
+      await store.close();
+    })();
+    return closing;
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+
+  if (options.handleSignals ?? true) {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      // A request that never ends must not hang a deploy.
+      setTimeout(() => {
+        logger.warn('requests still running after 10 s; exiting anyway');
+        process.exit(1);
+      }, 10_000).unref();
+      close().then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  }
+
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return { config, url: `http://${shownHost}:${port}`, port, store, logger, close };
 }
