@@ -8,7 +8,7 @@ import { type App, type Ctx, apiPrefixes, intParam, type RouteDeps, readJson, sp
 type FieldMeta = JsonObject & { fieldId: string };
 
 export function registerIssueRoutes(app: App, deps: RouteDeps): void {
-  const { ctx, render, service, store } = deps;
+  const { ctx } = deps;
 
   /** The create screen of an issue type, as createmeta describes it. */
   const createFields = (project: Project, type: IssueTypeDef): FieldMeta[] => {
@@ -29,7 +29,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
       operations,
       ...extra,
     });
-    const versions = project.versions.filter((v) => !v.archived).map((v) => render.version(v));
+    const versions = project.versions.filter((v) => !v.archived).map((v) => deps.render.version(v));
     const fields: FieldMeta[] = [
       meta('summary', 'Summary', { type: 'string', system: 'summary' }, ['set'], {}, true),
       meta(
@@ -37,7 +37,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         'Issue Type',
         { type: 'issuetype', system: 'issuetype' },
         [],
-        { allowedValues: [render.issueType(type)] },
+        { allowedValues: [deps.render.issueType(type)] },
         true,
       ),
       meta(
@@ -45,14 +45,14 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         'Project',
         { type: 'project', system: 'project' },
         ['set'],
-        { allowedValues: [render.projectRef(project)] },
+        { allowedValues: [deps.render.projectRef(project)] },
         true,
       ),
       meta('description', 'Description', { type: 'string', system: 'description' }, ['set']),
       meta('priority', 'Priority', { type: 'priority', system: 'priority' }, ['set'], {
-        allowedValues: PRIORITIES.map((p) => render.priority(p.id)),
+        allowedValues: PRIORITIES.map((p) => deps.render.priority(p.id)),
         hasDefaultValue: true,
-        defaultValue: render.priority('3'),
+        defaultValue: deps.render.priority('3'),
       }),
       meta(
         'labels',
@@ -60,7 +60,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         { type: 'array', items: 'string', system: 'labels' },
         ['add', 'set', 'remove'],
         {
-          autoCompleteUrl: `${render.api}/label/suggest?query=`,
+          autoCompleteUrl: `${deps.render.api}/label/suggest?query=`,
         },
       ),
       meta(
@@ -69,7 +69,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         { type: 'array', items: 'component', system: 'components' },
         ['add', 'set', 'remove'],
         {
-          allowedValues: project.components.map((x) => render.component(x)),
+          allowedValues: project.components.map((x) => deps.render.component(x)),
         },
       ),
       meta(
@@ -91,7 +91,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         },
       ),
       meta('assignee', 'Assignee', { type: 'user', system: 'assignee' }, ['set'], {
-        autoCompleteUrl: `${render.api}/user/assignable/search?project=${project.key}&username=`,
+        autoCompleteUrl: `${deps.render.api}/user/assignable/search?project=${project.key}&username=`,
       }),
       meta(
         'reporter',
@@ -99,7 +99,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         { type: 'user', system: 'reporter' },
         ['set'],
         {
-          autoCompleteUrl: `${render.api}/user/search?username=`,
+          autoCompleteUrl: `${deps.render.api}/user/search?username=`,
           hasDefaultValue: true,
         },
         true,
@@ -116,7 +116,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
   };
 
   const createMetaAllowed = (c: Ctx, project: Project) =>
-    service.can(c.get('user'), 'CREATE_ISSUES', project);
+    deps.service.can(c.get('user'), 'CREATE_ISSUES', project);
 
   for (const { prefix, version } of apiPrefixes(ctx)) {
     const v: ApiVersion = version;
@@ -125,14 +125,14 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
     // The old form was removed in Jira 9 (Data Center); Server 8.x and Cloud still answer it.
     if (ctx.flavor === 'server' || ctx.flavor === 'cloud') {
       app.get(`${prefix}/issue/createmeta`, (c) => {
-        const user = service.requireUser(c.get('user'));
+        const user = deps.service.requireUser(c.get('user'));
         const keys = new Set(splitList(c.req.queries('projectKeys')).map((k) => k.toUpperCase()));
         const ids = new Set(splitList(c.req.queries('projectIds')));
         const typeIds = new Set(splitList(c.req.queries('issuetypeIds')));
         const typeNames = new Set(splitList(c.req.queries('issuetypeNames')));
         const expand = splitList(c.req.queries('expand'));
         const withFields = expand.includes('projects.issuetypes.fields');
-        const projects = service
+        const projects = deps.service
           .visibleProjects(user)
           .filter((p) => (keys.size === 0 && ids.size === 0) || keys.has(p.key) || ids.has(p.id))
           .filter((p) => createMetaAllowed(c, p));
@@ -140,7 +140,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
           expand: 'projects',
           projects: projects.map((p) => ({
             expand: 'issuetypes',
-            ...render.projectRef(p),
+            ...deps.render.projectRef(p),
             issuetypes: p.issueTypeIds
               .map((id) => findIssueType(id)!)
               .filter(
@@ -148,7 +148,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
                   (typeIds.size === 0 && typeNames.size === 0) || typeIds.has(t.id) || typeNames.has(t.name),
               )
               .map((t) => ({
-                ...render.issueType(t),
+                ...deps.render.issueType(t),
                 expand: 'fields',
                 ...(withFields
                   ? {
@@ -163,9 +163,9 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
       });
     }
     app.get(`${prefix}/issue/createmeta/:project/issuetypes`, (c) => {
-      const project = service.project(c.get('user'), c.req.param('project'));
+      const project = deps.service.project(c.get('user'), c.req.param('project'));
       const types = createMetaAllowed(c, project)
-        ? project.issueTypeIds.map((id) => render.issueType(findIssueType(id)!))
+        ? project.issueTypeIds.map((id) => deps.render.issueType(findIssueType(id)!))
         : [];
       const startAt = intParam(c, 'startAt', 0);
       const maxResults = Math.min(intParam(c, 'maxResults', 50), 200);
@@ -181,7 +181,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
       });
     });
     app.get(`${prefix}/issue/createmeta/:project/issuetypes/:typeId`, (c) => {
-      const project = service.project(c.get('user'), c.req.param('project'));
+      const project = deps.service.project(c.get('user'), c.req.param('project'));
       const type = findIssueType(c.req.param('typeId'));
       if (!type || type.id !== c.req.param('typeId') || !project.issueTypeIds.includes(type.id))
         throw notFound(
@@ -204,39 +204,41 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
 
     // --- issues -----------------------------------------------------------------------
     app.post(`${prefix}/issue`, async (c) => {
-      const issue = service.createIssue(c.get('user'), await readJson(c), v);
+      const issue = deps.service.createIssue(c.get('user'), await readJson(c), v);
       return c.json(
         { id: issue.id, key: issue.key, self: `${ctx.baseUrl}/rest/api/${v}/issue/${issue.id}` },
         201,
       );
     });
     app.get(`${prefix}/issue/:key`, (c) => {
-      const issue = service.issue(c.get('user'), c.req.param('key'));
+      const issue = deps.service.issue(c.get('user'), c.req.param('key'));
       const fields = c.req.queries('fields');
       const expand = new Set(splitList(c.req.queries('expand')));
-      return c.json(render.issue(issue, { fields, expand, apiVersion: v }));
+      return c.json(deps.render.issue(issue, { fields, expand, apiVersion: v }));
     });
     app.put(`${prefix}/issue/:key`, async (c) => {
-      service.editIssue(c.get('user'), c.req.param('key'), await readJson(c), v);
+      deps.service.editIssue(c.get('user'), c.req.param('key'), await readJson(c), v);
       return c.body(null, 204);
     });
     app.delete(`${prefix}/issue/:key`, (c) => {
-      service.deleteIssue(c.get('user'), c.req.param('key'), c.req.query('deleteSubtasks') === 'true');
+      deps.service.deleteIssue(c.get('user'), c.req.param('key'), c.req.query('deleteSubtasks') === 'true');
       return c.body(null, 204);
     });
     app.put(`${prefix}/issue/:key/assignee`, async (c) => {
       const body = await readJson(c);
       const ref = body.accountId ?? body.name ?? body.key;
-      service.assign(c.get('user'), c.req.param('key'), ref === null || ref === undefined ? null : body);
+      deps.service.assign(c.get('user'), c.req.param('key'), ref === null || ref === undefined ? null : body);
       return c.body(null, 204);
     });
     app.get(`${prefix}/issue/:key/changelog`, (c) => {
-      const issue = service.issue(c.get('user'), c.req.param('key'));
+      const issue = deps.service.issue(c.get('user'), c.req.param('key'));
       const startAt = intParam(c, 'startAt', 0);
       const maxResults = Math.min(intParam(c, 'maxResults', 100), 100);
-      const values = issue.changelog.slice(startAt, startAt + maxResults).map((g) => render.changeGroup(g));
+      const values = issue.changelog
+        .slice(startAt, startAt + maxResults)
+        .map((g) => deps.render.changeGroup(g));
       return c.json({
-        self: `${render.api}/issue/${issue.key}/changelog?maxResults=${maxResults}&startAt=${startAt}`,
+        self: `${deps.render.api}/issue/${issue.key}/changelog?maxResults=${maxResults}&startAt=${startAt}`,
         maxResults,
         startAt,
         total: issue.changelog.length,
@@ -247,10 +249,10 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
 
     // --- transitions ------------------------------------------------------------------
     app.get(`${prefix}/issue/:key/transitions`, (c) => {
-      const issue = service.issue(c.get('user'), c.req.param('key'));
+      const issue = deps.service.issue(c.get('user'), c.req.param('key'));
       const withFields = splitList(c.req.queries('expand')).includes('transitions.fields');
       const only = c.req.query('transitionId');
-      const transitions = service
+      const transitions = deps.service
         .transitionsFor(c.get('user'), issue)
         .filter((t) => !only || t.id === only)
         .map((t) => {
@@ -258,7 +260,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
           const out: JsonObject = {
             id: t.id,
             name: t.name,
-            to: render.status(to),
+            to: deps.render.status(to),
             hasScreen: false,
             isGlobal: true,
             isInitial: false,
@@ -278,7 +280,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
                       key: 'resolution',
                       hasDefaultValue: true,
                       operations: ['set'],
-                      allowedValues: RESOLUTIONS.map((r) => render.resolution(r.id)),
+                      allowedValues: RESOLUTIONS.map((r) => deps.render.resolution(r.id)),
                     },
                   }
                 : {};
@@ -288,13 +290,13 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
       return c.json({ expand: 'transitions', transitions });
     });
     app.post(`${prefix}/issue/:key/transitions`, async (c) => {
-      service.transition(c.get('user'), c.req.param('key'), await readJson(c), v);
+      deps.service.transition(c.get('user'), c.req.param('key'), await readJson(c), v);
       return c.body(null, 204);
     });
 
     // --- comments ---------------------------------------------------------------------
     app.get(`${prefix}/issue/:key/comment`, (c) => {
-      const issue = service.issue(c.get('user'), c.req.param('key'));
+      const issue = deps.service.issue(c.get('user'), c.req.param('key'));
       const startAt = intParam(c, 'startAt', 0);
       const maxResults = Math.min(intParam(c, 'maxResults', 5000), 5000);
       const ordered = c.req.query('orderBy') === '-created' ? [...issue.comments].reverse() : issue.comments;
@@ -302,29 +304,29 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
         startAt,
         maxResults,
         total: issue.comments.length,
-        comments: ordered.slice(startAt, startAt + maxResults).map((x) => render.comment(x, v)),
+        comments: ordered.slice(startAt, startAt + maxResults).map((x) => deps.render.comment(x, v)),
       });
     });
     app.post(`${prefix}/issue/:key/comment`, async (c) => {
-      const comment = service.addComment(c.get('user'), c.req.param('key'), await readJson(c), v);
-      return c.json(render.comment(comment, v), 201);
+      const comment = deps.service.addComment(c.get('user'), c.req.param('key'), await readJson(c), v);
+      return c.json(deps.render.comment(comment, v), 201);
     });
     app.get(`${prefix}/issue/:key/comment/:id`, (c) => {
-      const { comment } = service.comment(c.get('user'), c.req.param('key'), c.req.param('id'));
-      return c.json(render.comment(comment, v));
+      const { comment } = deps.service.comment(c.get('user'), c.req.param('key'), c.req.param('id'));
+      return c.json(deps.render.comment(comment, v));
     });
     app.put(`${prefix}/issue/:key/comment/:id`, async (c) => {
-      const comment = service.updateComment(
+      const comment = deps.service.updateComment(
         c.get('user'),
         c.req.param('key'),
         c.req.param('id'),
         await readJson(c),
         v,
       );
-      return c.json(render.comment(comment, v));
+      return c.json(deps.render.comment(comment, v));
     });
     app.delete(`${prefix}/issue/:key/comment/:id`, (c) => {
-      service.deleteComment(c.get('user'), c.req.param('key'), c.req.param('id'));
+      deps.service.deleteComment(c.get('user'), c.req.param('key'), c.req.param('id'));
       return c.body(null, 204);
     });
 
@@ -333,7 +335,7 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
       const token = (c.req.header('x-atlassian-token') ?? '').toLowerCase();
       if (token !== 'no-check' && token !== 'nocheck') return c.text('XSRF check failed', 403);
       // Authentication and the issue come first, so a bad upload never hides a 401/404.
-      const issue = service.issue(c.get('user'), c.req.param('key'));
+      const issue = deps.service.issue(c.get('user'), c.req.param('key'));
       if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
         throw new JiraError(415, [
           'Attachments must be sent as multipart/form-data with a part named "file".',
@@ -358,45 +360,45 @@ export function registerIssueRoutes(app: App, deps: RouteDeps): void {
           content: new Uint8Array(await p.arrayBuffer()),
         })),
       );
-      const created = service.addAttachments(c.get('user'), issue.id, files);
-      return c.json(created.map((a) => render.attachment(a)));
+      const created = deps.service.addAttachments(c.get('user'), issue.id, files);
+      return c.json(created.map((a) => deps.render.attachment(a)));
     });
     app.get(`${prefix}/attachment/meta`, (c) => c.json({ enabled: true, uploadLimit: 10_485_760 }));
     app.get(`${prefix}/attachment/:id`, (c) =>
-      c.json(render.attachment(service.attachment(c.get('user'), c.req.param('id')))),
+      c.json(deps.render.attachment(deps.service.attachment(c.get('user'), c.req.param('id')))),
     );
     app.delete(`${prefix}/attachment/:id`, (c) => {
-      service.deleteAttachment(c.get('user'), c.req.param('id'));
+      deps.service.deleteAttachment(c.get('user'), c.req.param('id'));
       return c.body(null, 204);
     });
     app.get(`${prefix}/attachment/content/:id`, (c) => {
-      const a = service.attachment(c.get('user'), c.req.param('id'));
+      const a = deps.service.attachment(c.get('user'), c.req.param('id'));
       return c.body(a.content.slice().buffer as ArrayBuffer, 200, { 'Content-Type': a.mimeType });
     });
 
     // --- links ------------------------------------------------------------------------
     app.post(`${prefix}/issueLink`, async (c) => {
-      service.createLink(c.get('user'), await readJson(c));
+      deps.service.createLink(c.get('user'), await readJson(c));
       return c.body(null, 201);
     });
     app.get(`${prefix}/issueLink/:id`, (c) => {
-      const link = service.link(c.get('user'), c.req.param('id'));
+      const link = deps.service.link(c.get('user'), c.req.param('id'));
       return c.json({
         id: link.id,
-        self: `${render.api}/issueLink/${link.id}`,
-        type: render.linkType(link.typeId),
-        inwardIssue: render.issueRef(store.issues.get(link.inwardId)!),
-        outwardIssue: render.issueRef(store.issues.get(link.outwardId)!),
+        self: `${deps.render.api}/issueLink/${link.id}`,
+        type: deps.render.linkType(link.typeId),
+        inwardIssue: deps.render.issueRef(deps.store.issues.get(link.inwardId)!),
+        outwardIssue: deps.render.issueRef(deps.store.issues.get(link.outwardId)!),
       });
     });
     app.delete(`${prefix}/issueLink/:id`, (c) => {
-      service.deleteLink(c.get('user'), c.req.param('id'));
+      deps.service.deleteLink(c.get('user'), c.req.param('id'));
       return c.body(null, 204);
     });
   }
 
   app.get('/secure/attachment/:id/:filename', (c) => {
-    const a = service.attachment(c.get('user'), c.req.param('id'));
+    const a = deps.service.attachment(c.get('user'), c.req.param('id'));
     return c.body(a.content.slice().buffer as ArrayBuffer, 200, {
       'Content-Type': a.mimeType,
       'Content-Disposition': `attachment; filename="${a.filename.replace(/["\\\r\n]/g, '_')}"`,

@@ -64,7 +64,7 @@ async function readParams(c: Ctx): Promise<SearchParams> {
 }
 
 export function registerSearchRoutes(app: App, deps: RouteDeps): void {
-  const { ctx, render, service, search } = deps;
+  const { ctx } = deps;
 
   if (ctx.flavor === 'cloud') {
     const gone = (c: Ctx) =>
@@ -95,10 +95,10 @@ export function registerSearchRoutes(app: App, deps: RouteDeps): void {
   }
 
   async function serverSearch(c: Ctx, version: ApiVersion) {
-    const user = service.requireUser(c.get('user'));
+    const user = deps.service.requireUser(c.get('user'));
     const params = await readParams(c);
     const maxResults = Math.min(params.maxResults ?? DEFAULT_MAX_RESULTS, SERVER_MAX_RESULTS);
-    const result = search.run(params.jql, user, params.validation);
+    const result = deps.search.run(params.jql, user, params.validation);
     const fields = params.fields ?? ['*navigable'];
     const page = result.issues.slice(params.startAt, params.startAt + maxResults);
     return c.json({
@@ -106,13 +106,13 @@ export function registerSearchRoutes(app: App, deps: RouteDeps): void {
       startAt: params.startAt,
       maxResults,
       total: result.issues.length,
-      issues: page.map((i) => render.issue(i, { fields, expand: params.expand, apiVersion: version })),
+      issues: page.map((i) => deps.render.issue(i, { fields, expand: params.expand, apiVersion: version })),
       ...(result.warnings.length ? { warningMessages: result.warnings } : {}),
     });
   }
 
   async function cloudSearch(c: Ctx, version: ApiVersion) {
-    const user = service.requireUser(c.get('user'));
+    const user = deps.service.requireUser(c.get('user'));
     const params = await readParams(c);
     if (parseJql(params.jql).where === null) {
       throw new JiraError(400, [
@@ -125,13 +125,13 @@ export function registerSearchRoutes(app: App, deps: RouteDeps): void {
     const limit = idOnly ? CLOUD_MAX_ID_ONLY : CLOUD_MAX_RESULTS;
     const maxResults = Math.min(params.maxResults ?? DEFAULT_MAX_RESULTS, limit);
     const offset = params.nextPageToken ? decodeToken(params.nextPageToken, params.jql) : 0;
-    const result = search.run(params.jql, user, params.validation);
+    const result = deps.search.run(params.jql, user, params.validation);
     const page = result.issues.slice(offset, offset + maxResults);
     const next = offset + page.length;
     const isLast = next >= result.issues.length;
     return c.json({
       issues: page.map((i) => {
-        const full = render.issue(i, { fields, expand: params.expand, apiVersion: version });
+        const full = deps.render.issue(i, { fields, expand: params.expand, apiVersion: version });
         if (idOnly) {
           const wantsKey = fields.some((f) => f.split(',').some((x) => x.trim() === 'key'));
           return wantsKey ? { id: full.id, key: full.key } : { id: full.id };

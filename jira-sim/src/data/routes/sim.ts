@@ -7,21 +7,21 @@ import { notFound } from '../errors.js';
 import { type App, readJson, type RouteDeps } from './common.js';
 
 export function registerSimRoutes(app: App, deps: RouteDeps): void {
-  const { ctx, store, render, service, hooks } = deps;
+  const { ctx } = deps;
   const sim = '/rest/sim/1.0';
   const admin = () =>
     ctx.findUser('admin') ?? [...ctx.users.values()].find((u) => ctx.hasPermission(u, 'ADMINISTER'));
 
   app.get(`${sim}/export`, (c) => {
     const key = c.req.query('project');
-    const projects = key ? [store.findProject(key)] : [...store.projects.values()];
+    const projects = key ? [deps.store.findProject(key)] : [...deps.store.projects.values()];
     if (projects.some((p) => p === undefined)) throw notFound(`No project could be found with key '${key}'.`);
     return c.json({
       projects: projects.map((p) => ({
-        ...render.project(p!, new Set(), true),
+        ...deps.render.project(p!, new Set(), true),
         issues: [...p!.issues]
           .sort((a, b) => a.num - b.num)
-          .map((i) => render.issue(i, { expand: new Set(['changelog']) })),
+          .map((i) => deps.render.issue(i, { expand: new Set(['changelog']) })),
       })),
     });
   });
@@ -29,17 +29,17 @@ export function registerSimRoutes(app: App, deps: RouteDeps): void {
   app.get(`${sim}/webhook-deliveries`, (c) => {
     const event = c.req.query('event');
     const withBody = c.req.query('body') === 'true';
-    const deliveries = hooks.dispatcher.log
+    const deliveries = deps.hooks.dispatcher.log
       .filter((d) => !event || d.event === event)
       .map(({ body, ...rest }) => (withBody ? { ...rest, body } : rest));
     return c.json({ deliveries });
   });
   app.delete(`${sim}/webhook-deliveries`, (c) => {
-    hooks.dispatcher.log.length = 0;
+    deps.hooks.dispatcher.log.length = 0;
     return c.body(null, 204);
   });
   app.post(`${sim}/webhook-deliveries/flush`, async (c) => {
-    await hooks.dispatcher.idle();
+    await deps.hooks.dispatcher.idle();
     return c.body(null, 204);
   });
 
@@ -47,7 +47,7 @@ export function registerSimRoutes(app: App, deps: RouteDeps): void {
     const body = await readJson(c);
     const projectKey = typeof body.projectKey === 'string' ? body.projectKey : '';
     const issueTypeId = typeof body.issueTypeId === 'string' ? body.issueTypeId : undefined;
-    const issue = service.moveIssue(admin(), c.req.param('id'), projectKey, issueTypeId);
-    return c.json({ id: issue.id, key: issue.key, self: `${render.api}/issue/${issue.id}` });
+    const issue = deps.service.moveIssue(admin(), c.req.param('id'), projectKey, issueTypeId);
+    return c.json({ id: issue.id, key: issue.key, self: `${deps.render.api}/issue/${issue.id}` });
   });
 }

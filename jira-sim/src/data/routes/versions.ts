@@ -2,25 +2,25 @@
 import { type App, apiPrefixes, readJson, type RouteDeps } from './common.js';
 
 export function registerVersionRoutes(app: App, deps: RouteDeps): void {
-  const { ctx, render, service, store } = deps;
+  const { ctx } = deps;
   for (const { prefix } of apiPrefixes(ctx)) {
     app.post(`${prefix}/version`, async (c) => {
-      const version = service.createVersion(c.get('user'), await readJson(c));
-      return c.json(render.version(version), 201);
+      const version = deps.service.createVersion(c.get('user'), await readJson(c));
+      return c.json(deps.render.version(version), 201);
     });
     app.get(`${prefix}/version/:id`, (c) =>
-      c.json(render.version(service.version(c.get('user'), c.req.param('id')))),
+      c.json(deps.render.version(deps.service.version(c.get('user'), c.req.param('id')))),
     );
     app.put(`${prefix}/version/:id`, async (c) => {
-      const version = service.updateVersion(c.get('user'), c.req.param('id'), await readJson(c));
-      return c.json(render.version(version));
+      const version = deps.service.updateVersion(c.get('user'), c.req.param('id'), await readJson(c));
+      return c.json(deps.render.version(version));
     });
     app.post(`${prefix}/version/:id/move`, async (c) => {
-      const version = service.moveVersion(c.get('user'), c.req.param('id'), await readJson(c));
-      return c.json(render.version(version));
+      const version = deps.service.moveVersion(c.get('user'), c.req.param('id'), await readJson(c));
+      return c.json(deps.render.version(version));
     });
     app.delete(`${prefix}/version/:id`, (c) => {
-      service.deleteVersion(
+      deps.service.deleteVersion(
         c.get('user'),
         c.req.param('id'),
         c.req.query('moveFixIssuesTo') || undefined,
@@ -32,7 +32,7 @@ export function registerVersionRoutes(app: App, deps: RouteDeps): void {
     app.post(`${prefix}/version/:id/removeAndSwap`, async (c) => {
       const body = await readJson(c, { optional: true });
       const s = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-      service.deleteVersion(
+      deps.service.deleteVersion(
         c.get('user'),
         c.req.param('id'),
         s(body.moveFixIssuesTo),
@@ -41,12 +41,12 @@ export function registerVersionRoutes(app: App, deps: RouteDeps): void {
       return c.body(null, 204);
     });
     app.put(`${prefix}/version/:id/mergeto/:target`, (c) => {
-      service.mergeVersion(c.get('user'), c.req.param('id'), c.req.param('target'));
+      deps.service.mergeVersion(c.get('user'), c.req.param('id'), c.req.param('target'));
       return c.body(null, 204);
     });
     app.get(`${prefix}/version/:id/relatedIssueCounts`, (c) => {
-      const version = service.version(c.get('user'), c.req.param('id'));
-      const project = store.projects.get(version.projectId)!;
+      const version = deps.service.version(c.get('user'), c.req.param('id'));
+      const project = deps.store.projects.get(version.projectId)!;
       let fixed = 0;
       let affected = 0;
       for (const issue of project.issues) {
@@ -54,7 +54,7 @@ export function registerVersionRoutes(app: App, deps: RouteDeps): void {
         if (issue.versionIds.includes(version.id)) affected++;
       }
       return c.json({
-        self: `${render.api}/version/${version.id}`,
+        self: `${deps.render.api}/version/${version.id}`,
         issuesFixedCount: fixed,
         issuesAffectedCount: affected,
         issueCountWithCustomFieldsShowingVersion: 0,

@@ -23,14 +23,20 @@ const DYNAMIC_EVENTS = new Set([
 const MAX_DYNAMIC_PER_APP = 100;
 
 export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
-  const { ctx, store, service, hooks } = deps;
+  const { ctx } = deps;
   const dc10 = ctx.flavor === 'dc10';
   const base = dc10 ? '/rest/jira-webhook/1.0/webhooks' : '/rest/webhooks/1.0/webhook';
 
   /** Refuses JQL Jira would refuse, with Jira's message. */
   const checkJql = (jql: string) => {
     if (!jql.trim()) return;
-    compileJql(parseJql(jql), { ctx, store, user: undefined, validation: 'strict', system: true });
+    compileJql(parseJql(jql), {
+      ctx,
+      store: deps.store,
+      user: undefined,
+      validation: 'strict',
+      system: true,
+    });
   };
 
   const adminJson = (hook: AdminWebhook) => {
@@ -132,35 +138,35 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
   };
 
   const findAdmin = (c: Ctx) => {
-    const hook = hooks.admin.get(Number(c.req.param('id')));
+    const hook = deps.hooks.admin.get(Number(c.req.param('id')));
     if (!hook) throw notFound(`Webhook with id ${c.req.param('id')} does not exist.`);
     return hook;
   };
 
   app.get(base, (c) => {
-    service.requireAdmin(c.get('user'));
-    return c.json([...hooks.admin.values()].map(adminJson));
+    deps.service.requireAdmin(c.get('user'));
+    return c.json([...deps.hooks.admin.values()].map(adminJson));
   });
   app.post(base, async (c) => {
-    const actor = service.requireAdmin(c.get('user'));
+    const actor = deps.service.requireAdmin(c.get('user'));
     const fields = parseAdmin(await readJson(c));
     const now = ctx.clock.now();
     const hook: AdminWebhook = {
-      id: hooks.newAdminId(),
+      id: deps.hooks.newAdminId(),
       ...fields,
       created: now,
       lastUpdated: now,
       lastUpdatedUserKey: actor.key,
     };
-    hooks.admin.set(hook.id, hook);
+    deps.hooks.admin.set(hook.id, hook);
     return c.json(adminJson(hook), 201);
   });
   app.get(`${base}/:id`, (c) => {
-    service.requireAdmin(c.get('user'));
+    deps.service.requireAdmin(c.get('user'));
     return c.json(adminJson(findAdmin(c)));
   });
   app.put(`${base}/:id`, async (c) => {
-    const actor = service.requireAdmin(c.get('user'));
+    const actor = deps.service.requireAdmin(c.get('user'));
     const hook = findAdmin(c);
     Object.assign(hook, parseAdmin(await readJson(c), hook), {
       lastUpdated: ctx.clock.now(),
@@ -169,9 +175,9 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
     return c.json(adminJson(hook));
   });
   app.delete(`${base}/:id`, (c) => {
-    service.requireAdmin(c.get('user'));
+    deps.service.requireAdmin(c.get('user'));
     const hook = findAdmin(c);
-    hooks.admin.delete(hook.id);
+    deps.hooks.admin.delete(hook.id);
     return c.body(null, 204);
   });
 
@@ -179,7 +185,7 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
 
   // --- Cloud dynamic webhooks ------------------------------------------------------------
   const requireApp = (c: Ctx) => {
-    const user = service.requireUser(c.get('user'));
+    const user = deps.service.requireUser(c.get('user'));
     if (c.get('authKind') !== 'oauth2')
       throw forbidden('Only Connect and OAuth 2.0 apps can use this operation.');
     return user;
@@ -210,7 +216,7 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
       }
       if (!Array.isArray(body.webhooks))
         throw new JiraError(400, [], { webhooks: 'webhooks must be an array.' });
-      const mine = [...hooks.dynamic.values()].filter((h) => h.ownerKey === user.key).length;
+      const mine = [...deps.hooks.dynamic.values()].filter((h) => h.ownerKey === user.key).length;
       let count = mine;
       const results = body.webhooks.map((spec: unknown) => {
         const s = (typeof spec === 'object' && spec !== null ? spec : {}) as Obj;
@@ -226,7 +232,7 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
           try {
             const q = parseJql(jql);
             if (q.orderBy.length) errors.push('The JQL filter must not contain ORDER BY.');
-            compileJql(q, { ctx, store, user, validation: 'strict' });
+            compileJql(q, { ctx, store: deps.store, user, validation: 'strict' });
           } catch (e) {
             errors.push(
               `Invalid JQL: ${e instanceof JiraError ? e.message : 'the query could not be parsed.'}`,
@@ -238,7 +244,7 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
         if (errors.length) return { errors };
         count++;
         const hook: DynamicWebhook = {
-          id: hooks.newDynamicId(),
+          id: deps.hooks.newDynamicId(),
           ownerKey: user.key,
           url,
           events,
@@ -246,14 +252,14 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
           fieldIdsFilter: Array.isArray(s.fieldIdsFilter) ? s.fieldIdsFilter.map(String) : null,
           expiresAt: ctx.clock.now() + DYNAMIC_WEBHOOK_LIFETIME_MS,
         };
-        hooks.dynamic.set(hook.id, hook);
+        deps.hooks.dynamic.set(hook.id, hook);
         return { createdWebhookId: hook.id };
       });
       return c.json({ webhookRegistrationResult: results });
     });
     app.get(`${prefix}/webhook`, (c) => {
       const user = requireApp(c);
-      const all = [...hooks.dynamic.values()].filter((h) => h.ownerKey === user.key).map(dynamicJson);
+      const all = [...deps.hooks.dynamic.values()].filter((h) => h.ownerKey === user.key).map(dynamicJson);
       const startAt = intParam(c, 'startAt', 0);
       const maxResults = Math.min(intParam(c, 'maxResults', 100), 100);
       const values = all.slice(startAt, startAt + maxResults);
@@ -268,8 +274,8 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
     app.delete(`${prefix}/webhook`, async (c) => {
       const user = requireApp(c);
       for (const id of idsOf(await readJson(c))) {
-        const hook = hooks.dynamic.get(id);
-        if (hook && hook.ownerKey === user.key) hooks.dynamic.delete(id);
+        const hook = deps.hooks.dynamic.get(id);
+        if (hook && hook.ownerKey === user.key) deps.hooks.dynamic.delete(id);
       }
       return c.body(null, 202);
     });
@@ -277,7 +283,7 @@ export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
       const user = requireApp(c);
       const expiresAt = ctx.clock.now() + DYNAMIC_WEBHOOK_LIFETIME_MS;
       for (const id of idsOf(await readJson(c))) {
-        const hook = hooks.dynamic.get(id);
+        const hook = deps.hooks.dynamic.get(id);
         if (hook && hook.ownerKey === user.key) hook.expiresAt = expiresAt;
       }
       return c.json({ expirationDate: expiresAt });
