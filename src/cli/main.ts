@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../errors.js';
+import { registerJira } from './jira.js';
 import { registerKeys } from './keys.js';
 import { registerOAuth1 } from './oauth1.js';
 import { registerServe } from './serve.js';
+import { registerUsers } from './users.js';
 
 /**
  * The `testbridge` command. Each capability registers its own sub-commands from its own
@@ -14,8 +16,10 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerServe(program);
+  registerUsers(program);
   registerKeys(program);
   registerOAuth1(program);
+  registerJira(program);
   return program;
 }
 

@@ -734,9 +734,12 @@ export function translateAuthFailure(
   }
   if (isJiraApiError(e, 'jira_unauthorized')) {
     if (row.auth_mode === 'oauth1') {
-      const problem = e.jiraMessages
-        .map((m) => /^oauth_problem=([a-z_]+)$/.exec(m)?.[1])
-        .find((p): p is string => p !== undefined);
+      // Newer Jira clients carry the oauth_problem as authProblem; older ones only in the messages.
+      const problem =
+        (e as { authProblem?: string }).authProblem ??
+        e.jiraMessages
+          .map((m) => /^(?:oauth_problem=)?([a-z_]+)$/.exec(m)?.[1])
+          .find((p): p is string => p !== undefined);
       const facts = authFactsOf(row);
       if (problem) {
         const translated = oauthProblemError(
