@@ -206,6 +206,7 @@ export type JiraInstance = {
   baseUrl: string;
   authMode: string;
   status: string;
+  statusMessage?: string | null;
   lastDiagnostics?: { at: string; ok: boolean; summary?: string } | null;
   mappings?: number;
 };

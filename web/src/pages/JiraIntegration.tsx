@@ -6,18 +6,23 @@ import { useLoad } from '../useLoad.js';
 
 const AUTH_MODES: Record<string, string> = {
   oauth1: 'OAuth 1.0a (application link)',
-  oauth2: 'OAuth 2.0',
+  'oauth2-cloud': 'OAuth 2.0 (Jira Cloud)',
+  'oauth2-dc': 'OAuth 2.0 (Data Center)',
   pat: 'Personal access token',
   basic: 'API token',
 };
 
+const STATUSES: Record<string, { label: string; tone: 'good' | 'bad' | 'warn' | 'neutral' }> = {
+  connected: { label: 'Connected', tone: 'good' },
+  setup: { label: 'Setup not finished', tone: 'neutral' },
+  warning: { label: 'Warning', tone: 'warn' },
+  failing: { label: 'Failing', tone: 'bad' },
+  needs_reauthorization: { label: 'Needs authorization', tone: 'bad' },
+};
+
 function StatusBadge({ status }: { status: string }) {
-  const tone = /^(ok|connected|healthy)$/i.test(status)
-    ? 'good'
-    : /(fail|error|broken)/i.test(status)
-      ? 'bad'
-      : 'neutral';
-  return <span className={`badge badge-${tone}`}>{status}</span>;
+  const known = STATUSES[status] ?? { label: status, tone: 'neutral' };
+  return <span className={`badge badge-${known.tone}`}>{known.label}</span>;
 }
 
 function InstancesTable({ instances }: { instances: JiraInstance[] }) {
@@ -45,6 +50,7 @@ function InstancesTable({ instances }: { instances: JiraInstance[] }) {
               <td>{AUTH_MODES[i.authMode] ?? i.authMode}</td>
               <td>
                 <StatusBadge status={i.status} />
+                {i.statusMessage ? <p className="muted small cell-note">{i.statusMessage}</p> : null}
               </td>
               <td>
                 {i.lastDiagnostics ? (
