@@ -23,7 +23,7 @@ export type AuthRequest = {
 };
 
 /** What Jira answered when it refused a request, for a strategy to explain. */
-export type RejectedResponse = { status: number; body: string; wwwAuthenticate: string | null };
+export type RejectedResponse = { status: number; body: string; headers: Headers };
 
 /** A strategy's reading of a refusal: what went wrong and what to do, in plain words. */
 export type RejectionExplanation = {
@@ -84,7 +84,28 @@ export function basicAuth(credentials: { username: string; password: string }): 
     );
   }
   const header = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-  return { kind: 'basic', authorization: async () => header };
+  return {
+    kind: 'basic',
+    authorization: async () => header,
+    explainRejection: (response) => {
+      // Server/DC locks Basic auth behind a CAPTCHA after repeated failed logins.
+      if (/AUTHENTICATION_DENIED/i.test(response.headers.get('x-seraph-loginreason') ?? '')) {
+        return {
+          message: `Jira requires a CAPTCHA for ${username} after too many failed logins, so Basic auth is refused.`,
+          hint: 'Log in to Jira in a browser as this user once (solving the CAPTCHA), then check the password in Testbridge.',
+          problem: 'captcha_required',
+        };
+      }
+      if (/basic authentication with passwords is deprecated/i.test(response.body)) {
+        return {
+          message: 'Jira Cloud does not accept account passwords for API calls.',
+          hint: 'Create an API token at id.atlassian.com (Security → API tokens) and use it with the account e-mail address.',
+          problem: 'password_not_accepted',
+        };
+      }
+      return undefined;
+    },
+  };
 }
 
 /** Personal access token (Jira Server/DC 8.14+), sent as a bearer token. */
@@ -175,7 +196,11 @@ export function oauth1Auth(options: {
       return signed.authorization;
     },
     explainRejection: (response, request, authorization) => {
-      const report = parseOAuthProblem(response);
+      const report = parseOAuthProblem({
+        status: response.status,
+        body: response.body,
+        wwwAuthenticate: response.headers.get('www-authenticate'),
+      });
       if (!report) return undefined;
       const ours = recent.get(authorization);
       const error = oauthProblemError(report, {
@@ -209,5 +234,15 @@ export function oauth2Auth(tokens: AccessTokenSource): JiraAuth {
     kind: 'oauth2',
     authorization: async () => `Bearer ${await tokens.accessToken()}`,
     onUnauthorized: (rejected) => tokens.refreshAfterRejection(rejected.replace(/^Bearer /, '')),
+    explainRejection: (response) => {
+      if (/scope does not match/i.test(response.body)) {
+        return {
+          message: 'The OAuth 2.0 authorization does not include the scope this Jira operation needs.',
+          hint: 'Add the missing scope to the app (Atlassian developer console → Permissions), then authorize the connection again.',
+          problem: 'insufficient_scope',
+        };
+      }
+      return undefined;
+    },
   };
 }

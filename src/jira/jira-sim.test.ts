@@ -88,6 +88,15 @@ for (const { flavor, deploymentType, cloud } of FLAVORS) {
       expect(JSON.stringify((e as JiraApiError).toBody())).not.toContain(secret);
     });
 
+    if (cloud) {
+      it('explains that Cloud wants an API token, not the password', async () => {
+        const c = client({ auth: basicAuth({ username: admin.emailAddress, password: admin.password }) });
+        const e = (await c.myself().catch((x: unknown) => x)) as JiraApiError;
+        expect(e.code).toBe('jira_unauthorized');
+        expect(e.authProblem).toBe('password_not_accepted');
+      });
+    }
+
     if (!cloud) {
       it('authenticates with a personal access token', async () => {
         const pat = (await simAdmin(sim, 'POST', '/pats', { user: 'admin', name: 'testbridge' })) as {

@@ -351,6 +351,44 @@ describe('JiraTransport errors', () => {
   });
 });
 
+describe('JiraTransport 401 explanations', () => {
+  it('recognises the CAPTCHA lock of Server/DC Basic auth', async () => {
+    const { transport } = setup([
+      {
+        status: 401,
+        json: { errorMessages: [] },
+        headers: { 'x-seraph-loginreason': 'AUTHENTICATION_DENIED' },
+      },
+    ]);
+    const e = await failure(transport.request({ method: 'GET', path: '/rest/api/2/myself' }));
+    expect(e.code).toBe('jira_unauthorized');
+    expect(e.authProblem).toBe('captcha_required');
+    expect(e.hint).toMatch(/CAPTCHA/);
+  });
+
+  it("recognises Cloud's refusal of account passwords", async () => {
+    const { transport } = setup([
+      {
+        status: 401,
+        json: {
+          errorMessages: ['Basic authentication with passwords is deprecated.  For more information, see: …'],
+        },
+      },
+    ]);
+    const e = await failure(transport.request({ method: 'GET', path: '/rest/api/2/myself' }));
+    expect(e.authProblem).toBe('password_not_accepted');
+    expect(e.hint).toMatch(/API token/);
+    expect(e.message).not.toContain(PASSWORD);
+  });
+
+  it('falls back to the plain translation when there is nothing to explain', async () => {
+    const { transport } = setup([{ status: 401, json: { errorMessages: ['You are not authenticated.'] } }]);
+    const e = await failure(transport.request({ method: 'GET', path: '/rest/api/2/myself' }));
+    expect(e.authProblem).toBeUndefined();
+    expect(e.jiraMessages).toEqual(['You are not authenticated.']);
+  });
+});
+
 describe('JiraTransport 401 handling', () => {
   function rotatingAuth() {
     let token = 'old';

@@ -335,7 +335,7 @@ export class JiraTransport {
 
       if (status === 401 && this.auth.explainRejection) {
         const explained = this.auth.explainRejection(
-          { status, body: text, wwwAuthenticate: response.headers.get('www-authenticate') },
+          { status, body: text, headers: response.headers },
           authRequest,
           authorization,
         );

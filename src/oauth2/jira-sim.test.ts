@@ -253,6 +253,25 @@ for (const { flavor, cloud } of KINDS) {
     }
 
     if (cloud) {
+      it('explains a call outside the granted scopes after one refresh attempt', async () => {
+        const pending = await createAuthorization(provider, creds, {
+          scopes: ['offline_access', 'read:jira-user'],
+        });
+        const callback = await consent(sim, pending.url, 'approve');
+        const tokens = await exchangeCode(provider, creds, {
+          callbackParams: callback,
+          expectedState: pending.state,
+        });
+        const persisted: TokenSet[] = [];
+        const { client } = await clientFor(tokens, persisted);
+        expect((await client.myself()).displayName).toBe('Administrator');
+        const e = await client.listProjects().catch((x: unknown) => x);
+        expect(e).toMatchObject({ code: 'jira_unauthorized', authProblem: 'insufficient_scope' });
+        expect((e as Error & { hint: string }).hint).toMatch(/scope/);
+        // A 401 always earns one refresh; a refresh cannot add scopes, so it is not repeated.
+        expect(persisted).toHaveLength(1);
+      });
+
       it('manages Cloud dynamic webhooks as an OAuth 2.0 app: register, list, refresh, delete', async () => {
         const { client } = await clientFor(await authorize());
         const url = 'http://127.0.0.1:9/webhooks/jira/dynamic';
