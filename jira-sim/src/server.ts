@@ -145,6 +145,10 @@ export async function createJiraSim(options: JiraSimOptions = {}): Promise<JiraS
       resolve();
     });
   });
+  // Idle keep-alive sockets must outlive the client's (undici: 4 s, checked on a coarse
+  // timer): with Node's 5 s default the server sometimes closes a socket just as a client
+  // reuses it, and the client sees ECONNRESET. Tomcat, in front of real Jira, waits 20 s.
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = 20_000;
   const address = server.address() as AddressInfo;
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   const url = `http://${hostForUrl}:${address.port}${contextPath}`;
