@@ -9,6 +9,13 @@ import { PRIORITIES } from './catalog.js';
 import type { Issue, Project, Store, Version } from './model.js';
 import { mulberry32 } from './random.js';
 
+/**
+ * One frozen empty array shared by every seeded issue's empty lists: 100 000 issues with
+ * eight fresh arrays each kept the garbage collector busier than the seeding itself. The
+ * data service always replaces these arrays rather than pushing into them.
+ */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
 /** Seeded issues are spread over the 90 days before this instant (sim clock at reset). */
 const SPREAD_MS = 90 * 86_400_000;
 
@@ -139,7 +146,7 @@ export function seedIssues(ctx: SimContext, store: Store, count: number, batch: 
       id,
       num: Number(id),
       key: `${project.key}-${keyNumber}`,
-      formerKeys: [],
+      formerKeys: NONE,
       keyNumber,
       projectId: project.id,
       issueTypeId: typeId,
@@ -152,19 +159,19 @@ export function seedIssues(ctx: SimContext, store: Store, count: number, batch: 
       priorityId: pick(PRIORITIES).id,
       resolutionId: statusId === '10002' ? '10000' : null,
       resolutionDate: statusId === '10002' ? updated : null,
-      labels: random() < 0.3 ? [pick(LABELS)] : [],
-      componentIds: component ? [component.id] : [],
-      fixVersionIds: version ? [version.id] : [],
-      versionIds: [],
+      labels: random() < 0.3 ? [pick(LABELS)] : NONE,
+      componentIds: component ? [component.id] : NONE,
+      fixVersionIds: version ? [version.id] : NONE,
+      versionIds: NONE,
       assigneeKey: random() < 0.7 && userKeys.length > 0 ? pick(userKeys) : null,
       reporterKey: reporter,
       creatorKey: reporter,
       parentId: null,
       created,
       updated,
-      comments: [],
-      attachments: [],
-      changelog: [],
+      comments: NONE,
+      attachments: NONE,
+      changelog: NONE,
     };
     store.addIssue(issue, true);
   }

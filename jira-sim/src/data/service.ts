@@ -864,7 +864,8 @@ export class DataService {
     if (items.length === 0) return false;
     const now = this.now();
     const group = { id: this.store.nextId('changelog'), authorKey: actor.key, created: now, items };
-    issue.changelog.push(group);
+    // Seeded issues share one empty array; copy on write instead of pushing into it.
+    issue.changelog = [...issue.changelog, group];
     this.store.touch(issue, now);
     this.events.emit({
       kind: 'issue',
@@ -1035,7 +1036,7 @@ export class DataService {
     const before = snapshot(issue);
     if (to !== from) {
       from.issues.delete(issue);
-      issue.formerKeys.push(issue.key);
+      issue.formerKeys = [...issue.formerKeys, issue.key];
       issue.projectId = to.id;
       issue.keyNumber = to.nextNumber++;
       issue.key = `${to.key}-${issue.keyNumber}`;
@@ -1138,7 +1139,7 @@ export class DataService {
       created: now,
       updated: now,
     };
-    issue.comments.push(comment);
+    issue.comments = [...issue.comments, comment];
     this.store.comments.set(comment.id, comment);
     this.store.touch(issue, now);
     this.events.emit({ kind: 'comment', name: 'comment_created', issue, comment, user: actor });
@@ -1234,7 +1235,7 @@ export class DataService {
         mimeType: f.mimeType || 'application/octet-stream',
         content: f.content,
       };
-      issue.attachments.push(a);
+      issue.attachments = [...issue.attachments, a];
       this.store.attachments.set(a.id, a);
       created.push(a);
     }
