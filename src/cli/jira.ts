@@ -41,7 +41,14 @@ export type CliIo = {
   prompt?: (question: string) => Promise<string>;
   /** Tests shorten the polling interval. */
   pollMs?: number;
+  /** Sets the exit status (1 when diagnostics fail); process.exitCode by default. */
+  setExitCode?: (code: number) => void;
 };
+
+function fail(io: CliIo): void {
+  if (io.setExitCode) io.setExitCode(1);
+  else process.exitCode = 1;
+}
 
 type StoreOptions = { dataDir?: string; databaseUrl?: string; publicUrl?: string; json?: boolean };
 
@@ -337,7 +344,7 @@ export function registerJira(
         );
       }
       if (report) write(io, `\n${describeReport(report)}`);
-      if (report && !report.ok) process.exitCode = 1;
+      if (report && !report.ok) fail(io);
     });
   });
 
@@ -400,7 +407,7 @@ export function registerJira(
           if (opts.json)
             write(io, JSON.stringify({ authorized: true, diagnostics: result.diagnostics }, null, 2));
           else write(io, `Authorized. Diagnostics:\n${describeReport(result.diagnostics)}`);
-          if (!result.diagnostics.ok) process.exitCode = 1;
+          if (!result.diagnostics.ok) fail(io);
         };
         if (opts.verifier !== undefined) return finish(opts.verifier);
 
@@ -444,7 +451,7 @@ export function registerJira(
         ) as DiagnosticsReport | null;
         if (opts.json) write(io, JSON.stringify({ authorized: true, diagnostics: report }, null, 2));
         else write(io, `Authorized.${report ? `\n${describeReport(report)}` : ''}`);
-        if (report && !report.ok) process.exitCode = 1;
+        if (report && !report.ok) fail(io);
       });
     },
   );
@@ -459,7 +466,7 @@ export function registerJira(
       const row = await getInstance(deps.store.db, instance);
       const report = await runDiagnostics(deps, row.id, opts.project ? { projectKeys: opts.project } : {});
       write(io, opts.json ? JSON.stringify(report, null, 2) : describeReport(report));
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok) fail(io);
     });
   });
 
