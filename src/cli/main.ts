@@ -4,6 +4,7 @@ import { registerJira } from './jira.js';
 import { registerKeys } from './keys.js';
 import { registerOAuth1 } from './oauth1.js';
 import { registerServe } from './serve.js';
+import { registerUsers } from './users.js';
 
 /**
  * The `testbridge` command. Each capability registers its own sub-commands from its own
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerServe(program);
+  registerUsers(program);
   registerKeys(program);
   registerOAuth1(program);
   registerJira(program);

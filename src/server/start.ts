@@ -24,6 +24,7 @@ export type RunningServer = {
   url: string;
   port: number;
   store: Store;
+  vault: Vault;
   logger: Logger;
   /** Stops accepting requests, lets running ones finish, closes the database. */
   close(): Promise<void>;
@@ -66,10 +67,10 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
 
   const store = await openStore({ databaseUrl: config.databaseUrl, dialect: config.dialect, logger });
   let server: ReturnType<typeof serve> | undefined;
+  const vault = new Vault(masterKey);
   try {
     const applied = await store.migrate();
     if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
-    const vault = new Vault(masterKey);
     await verifyMasterKey(store.db, vault);
 
     const admin = await ensureFirstAdmin(store.db, { password: config.adminPassword });
@@ -159,5 +160,5 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   }
 
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  return { config, url: `http://${shownHost}:${port}`, port, store, logger, close };
+  return { config, url: `http://${shownHost}:${port}`, port, store, vault, logger, close };
 }
