@@ -169,8 +169,10 @@ for (const flavor of ['cloud', 'server', 'dc9', 'dc10'] as const) {
         url: 'http://127.0.0.1:9/webhooks/jira/abcdef',
         events: [...TESTBRIDGE_WEBHOOK_EVENTS],
         jql: 'project = DEMO',
+        secret: 'whsec-never-echoed',
       };
       const created = await client.createAdminWebhook(input);
+      expect(JSON.stringify(created)).not.toContain('whsec-never-echoed');
       expect(created).toMatchObject({
         name: input.name,
         url: input.url,

@@ -371,8 +371,9 @@ describe('webhooks', () => {
       ],
       DC10,
     );
-    const w = await c.createAdminWebhook(input);
+    const w = await c.createAdminWebhook({ ...input, secret: 's3cret' });
     expect(w).toEqual({ ...input, id: '7', enabled: true, excludeBody: false });
+    expect(JSON.parse(String(requests[0]!.body)).secret).toBe('s3cret');
     await c.deleteAdminWebhook('7');
     expect(requests.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
       'POST /rest/jira-webhook/1.0/webhooks',

@@ -30,6 +30,11 @@ export type AdminWebhookInput = {
   jql?: string;
   excludeBody?: boolean;
   enabled?: boolean;
+  /**
+   * HMAC secret: Jira then signs each delivery (X-Hub-Signature: sha256=…). Write-only:
+   * Jira never returns it. Leave undefined on update to keep the current one.
+   */
+  secret?: string;
 };
 
 /** The events the seed procedure's webhook subscribes to (issue, version and project changes). */
@@ -94,6 +99,7 @@ function toV1(input: AdminWebhookInput) {
     filters: { [ISSUE_FILTER]: input.jql ?? '' },
     excludeBody: input.excludeBody ?? false,
     enabled: input.enabled ?? true,
+    ...(input.secret !== undefined ? { secret: input.secret } : {}),
   };
 }
 
@@ -104,6 +110,7 @@ function toDc10(input: AdminWebhookInput) {
     events: input.events,
     active: input.enabled ?? true,
     configuration: { FILTERS: input.jql ?? '', EXCLUDE_BODY: String(input.excludeBody ?? false) },
+    ...(input.secret !== undefined ? { secret: input.secret } : {}),
   };
 }
 
