@@ -13,6 +13,10 @@ export function registerServe(program: Command): void {
     )
     .option('--data-dir <dir>', 'where the SQLite file and the master key live (env TESTBRIDGE_DATA_DIR)')
     .option('--database-url <url>', 'postgres://… for PostgreSQL (env DATABASE_URL); default SQLite')
+    .option(
+      '--trust-proxy',
+      'behind a reverse proxy: take client addresses from X-Forwarded-For (env TESTBRIDGE_TRUST_PROXY)',
+    )
     .option('--demo', 'also start a simulated Jira (jira-sim) with a seeded project')
     .action(
       async (opts: {
@@ -22,6 +26,7 @@ export function registerServe(program: Command): void {
         dataDir?: string;
         databaseUrl?: string;
         demo?: boolean;
+        trustProxy?: boolean;
       }) => {
         await startServer({
           port: opts.port,
@@ -30,6 +35,7 @@ export function registerServe(program: Command): void {
           dataDir: opts.dataDir,
           databaseUrl: opts.databaseUrl,
           demo: opts.demo,
+          trustProxy: opts.trustProxy,
         });
       },
     );
