@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  BROWSER_TEST_TIMEOUT,
+  closeHarness,
+  type Harness,
+  startHarness,
+} from './harness.js';
+
+let h: Harness;
+
+describe('sign-in', () => {
+  afterEach((ctx) => closeHarness(h, ctx));
+
+  it(
+    'shows the error for a wrong password and lands on the dashboard with the right one',
+    async () => {
+      h = await startHarness('sign-in');
+      const { page, user } = h;
+      await page.goto(`${h.baseUrl}/`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await h.step('sign-in page');
+
+      await user.fill(page.getByLabel('Username'), ADMIN_USERNAME);
+      await user.fill(page.getByLabel('Password'), 'not-the-password');
+      await user.click(page.getByRole('button', { name: 'Sign in' }));
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toMatch(/password/i);
+      // The password box is emptied and focused so the next try starts cleanly.
+      expect(await page.getByLabel('Password').inputValue()).toBe('');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
+      await h.step('wrong password');
+
+      await user.fill(page.getByLabel('Password'), ADMIN_PASSWORD);
+      await user.click(page.getByRole('button', { name: 'Sign in' }));
+      await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+      expect(await page.getByRole('navigation', { name: 'Main' }).textContent()).toContain(
+        'Jira Integration',
+      );
+      await h.step('dashboard');
+
+      // A reload keeps the session and the page (the server falls back to index.html).
+      await user.click(page.getByRole('link', { name: 'Jira Integration' }));
+      await page.getByRole('heading', { name: 'Jira Integration', level: 1 }).waitFor();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Jira Integration', level: 1 }).waitFor();
+      await h.step('jira integration after reload');
+
+      // Laptop screens down to 1024 px keep the side navigation; narrower ones fold it above
+      // the content. Neither may scroll sideways.
+      for (const [width, height] of [
+        [1024, 640],
+        [800, 700],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await h.step(`jira integration at ${width}px`);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+        expect(await page.getByRole('link', { name: 'Key generator', exact: true }).isVisible()).toBe(true);
+      }
+      await page.setViewportSize({ width: 1280, height: 800 });
+
+      await user.click(page.getByRole('button', { name: 'Sign out' }));
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await h.step('signed out');
+      expect(h.problems()).toEqual([]);
+    },
+    BROWSER_TEST_TIMEOUT,
+  );
+});
