@@ -114,6 +114,8 @@ export type SyncSettings = {
   /** Backoff of a failed import page before trying again (doubles, capped). */
   importRetryBaseMs: number;
   importMaxAttempts: number;
+  /** Page size override (tests); by default the largest page the Jira flavour allows. */
+  importPageSize?: number;
 };
 
 export const DEFAULT_SYNC_SETTINGS: SyncSettings = {

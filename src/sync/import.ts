@@ -217,28 +217,50 @@ export async function runImport(
         : {}),
       updated_at: now(),
     });
-    const deployment = await client.deployment();
+    const deployment = await retryingDeployment(
+      client,
+      settings.importMaxAttempts,
+      settings.importRetryBaseMs,
+      sleep,
+      options.signal,
+    );
     const jql = `${scopeJql(mapping)} ORDER BY id ASC`;
     const fields = searchFieldsFor(mapping);
 
+    // The steps before paging are retried like pages: a 429 storm must not fail the import.
+    const retrying = async <T>(step: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await step();
+        } catch (err) {
+          if (options.signal?.aborted || !transient(err) || attempt >= settings.importMaxAttempts) throw err;
+          await counter.flush();
+          await sleep(backoffFor(err, attempt, settings.importRetryBaseMs), options.signal);
+        }
+      }
+    };
     if (fresh) {
       // Updates made while the import runs are caught by the first reconcile from this mark.
-      const mark = await jiraNow(client, 'import');
+      const mark = await retrying(() => jiraNow(client, 'import'));
       await save({ watermark: mark, updated_at: now() });
-      const versions = await client.projectVersions(mapping.jiraProjectId, { reason: 'import' });
+      const versions = await retrying(() =>
+        client.projectVersions(mapping.jiraProjectId, { reason: 'import' }),
+      );
       await applyProjectVersions(db, mapping, versions);
     }
     if (total === null && deployment.cloud) {
       // Cloud's token paging has no total; an ids-only pass (5000 a page) is the cheap count.
-      let n = 0;
-      for await (const page of client.searchPages(scopeJql(mapping), {
-        fields: ['id'],
-        pageSize: PAGE_SIZE.cloudIdsOnly,
-        reason: 'import',
-        ...(options.signal ? { signal: options.signal } : {}),
-      }))
-        n += page.issues.length;
-      total = n;
+      total = await retrying(async () => {
+        let n = 0;
+        for await (const page of client.searchPages(scopeJql(mapping), {
+          fields: ['id', 'key'],
+          pageSize: PAGE_SIZE.cloudIdsOnly,
+          reason: 'import',
+          ...(options.signal ? { signal: options.signal } : {}),
+        }))
+          n += page.issues.length;
+        return n;
+      });
       await save({ import_total: total });
     }
     await counter.flush();
@@ -249,7 +271,7 @@ export async function runImport(
       try {
         const pages = client.searchPages(jql, {
           fields,
-          pageSize: deployment.cloud ? PAGE_SIZE.cloud : PAGE_SIZE.server,
+          pageSize: settings.importPageSize ?? (deployment.cloud ? PAGE_SIZE.cloud : PAGE_SIZE.server),
           reason: 'import',
           ...(cursor ? { resumeFrom: cursor } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
@@ -285,13 +307,11 @@ export async function runImport(
           continue;
         }
         if (!transient(err) || ++attempts >= settings.importMaxAttempts) throw err;
-        const retryAfter = isJiraApiError(err) ? err.retryAfterMs : undefined;
-        const backoff = Math.min(60_000, settings.importRetryBaseMs * 2 ** (attempts - 1));
         deps.logger.warn(
           { mappingId, attempts, code: (err as AppError).code },
           'import page failed; backing off',
         );
-        await sleep(Math.max(backoff, retryAfter ?? 0), options.signal);
+        await sleep(backoffFor(err, attempts, settings.importRetryBaseMs), options.signal);
       }
     }
     await save({
@@ -321,6 +341,29 @@ export async function runImport(
     throw err;
   } finally {
     await client.close().catch(() => {});
+  }
+}
+
+/** Exponential backoff, capped at a minute, never shorter than Jira's Retry-After. */
+function backoffFor(err: unknown, attempt: number, baseMs: number): number {
+  const retryAfter = isJiraApiError(err) ? err.retryAfterMs : undefined;
+  return Math.max(Math.min(60_000, baseMs * 2 ** (attempt - 1)), retryAfter ?? 0);
+}
+
+async function retryingDeployment(
+  client: JiraClient,
+  maxAttempts: number,
+  baseMs: number,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  signal: AbortSignal | undefined,
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.deployment();
+    } catch (err) {
+      if (signal?.aborted || !transient(err) || attempt >= maxAttempts) throw err;
+      await sleep(backoffFor(err, attempt, baseMs), signal);
+    }
   }
 }
 

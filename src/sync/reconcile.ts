@@ -256,10 +256,10 @@ async function idScan(
   const db = deps.store.db;
   const scanStart = new Date().toISOString();
   const cloud = (await client.deployment()).cloud;
-  // Ids only: Cloud serves 5000 of those a page; the set of ids is small even for big projects.
+  // Ids (and keys, which the client's schema needs) only: Cloud serves 5000 of those a page; the set of ids is small even for big projects.
   const inJira = new Set<string>();
   for await (const page of client.searchPages(scopeJql(mapping), {
-    fields: ['id'],
+    fields: ['id', 'key'],
     pageSize: cloud ? PAGE_SIZE.cloudIdsOnly : PAGE_SIZE.server,
     reason: 'reconcile',
     ...(signal ? { signal } : {}),
