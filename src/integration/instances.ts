@@ -49,6 +49,8 @@ export const authInputSchema = z.discriminatedUnion(
           .max(64 * 1024)
           .optional(),
         keyBits: z.number().int().optional(),
+        /** On update: make a new key pair even though one is stored (the link's key changes too). */
+        regenerateKey: z.boolean().optional(),
         consumerName: z.string().trim().max(200).optional(),
       })
       .strict(),
@@ -293,9 +295,32 @@ function modeAllowedFor(mode: JiraAuthMode, jiraUrl: string): void {
 
 type PreparedAuth = { facts: AuthFacts; credentials: Credentials };
 
-async function prepareAuth(auth: AuthInput): Promise<PreparedAuth> {
+/**
+ * `existing` is the stored key pair of an oauth1 instance being updated: kept unless a new
+ * key is pasted or regenerateKey is set, so renaming the consumer key does not silently
+ * invalidate the public key already pasted into Jira.
+ */
+async function prepareAuth(
+  auth: AuthInput,
+  existing?: { facts: AuthFacts; credentials: Credentials },
+): Promise<PreparedAuth> {
   switch (auth.mode) {
     case 'oauth1': {
+      const keep =
+        existing?.facts.mode === 'oauth1' &&
+        existing.credentials.mode === 'oauth1' &&
+        !auth.regenerateKey &&
+        !auth.privateKey?.trim();
+      if (keep && existing?.facts.mode === 'oauth1') {
+        return {
+          facts: {
+            ...existing.facts,
+            consumerKey: auth.consumerKey,
+            consumerName: auth.consumerName?.trim() || existing.facts.consumerName,
+          },
+          credentials: existing.credentials,
+        };
+      }
       let pem: string;
       let bits: number;
       let warnings: string[];
@@ -491,7 +516,12 @@ export async function updateInstance(
   }
   if (update.auth !== undefined) {
     modeAllowedFor(update.auth.mode, patch.base_url ?? row.base_url);
-    const prepared = await prepareAuth(update.auth);
+    const prepared = await prepareAuth(
+      update.auth,
+      row.auth_mode === 'oauth1' && row.credentials_sealed
+        ? { facts: authFactsOf(row), credentials: await openCredentials(deps, row) }
+        : undefined,
+    );
     patch.auth_mode = update.auth.mode;
     patch.auth_json = JSON.stringify(prepared.facts);
     patch.credentials_sealed = await sealJson(deps, prepared.credentials, sealContext(row.id, 'credentials'));

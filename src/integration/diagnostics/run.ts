@@ -306,7 +306,7 @@ export async function runDiagnostics(
       await clientOptionsFor(deps, row, {
         reason: 'diagnostics',
         timeoutMs,
-        transport: { retry: { maxRetries: 1 } },
+        transport: { retry: { maxRetries: 1 }, ...(options.fetch ? { fetch: options.fetch } : {}) },
       }),
     );
   } catch (e) {
