@@ -336,6 +336,38 @@ describe('JiraTransport errors', () => {
     expect(e.message).toMatch(/HTML page/);
   });
 
+  it('refuses an answer larger than the limit, declared or streamed', async () => {
+    const big = JSON.stringify({ ok: true, pad: 'x'.repeat(5000) });
+    const declared = setup([{ status: 200, text: big, headers: { 'content-length': String(big.length) } }], {
+      maxResponseBytes: 1000,
+    });
+    const e1 = await failure(declared.transport.request({ method: 'GET', path: '/rest/x', schema: ok }));
+    expect(e1.code).toBe('jira_invalid_response');
+    expect(e1.message).toMatch(/larger than/);
+    const streamed = setup(
+      [
+        () =>
+          new Response(
+            new ReadableStream({
+              start(controller) {
+                for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(500)));
+                controller.close();
+              },
+            }),
+            { status: 200 },
+          ),
+      ],
+      { maxResponseBytes: 1000 },
+    );
+    const e2 = await failure(streamed.transport.request({ method: 'GET', path: '/rest/x', schema: ok }));
+    expect(e2.message).toMatch(/larger than/);
+    const small = setup([{ status: 200, json: { ok: true, note: 'héllo ✓' } }], { maxResponseBytes: 1000 });
+    expect((await small.transport.request({ method: 'GET', path: '/rest/x', schema: ok })).data).toEqual({
+      ok: true,
+      note: 'héllo ✓',
+    });
+  });
+
   it('reports a JSON answer of the wrong shape as an invalid response', async () => {
     const { transport } = setup([{ status: 200, json: { ok: 'yes' } }]);
     const e = await failure(transport.request({ method: 'GET', path: '/rest/x', schema: ok }));

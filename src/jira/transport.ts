@@ -70,6 +70,8 @@ export type JiraTransportOptions = {
   random?: () => number;
   now?: () => number;
   userAgent?: string;
+  /** Largest answer accepted, in bytes. */
+  maxResponseBytes?: number;
 };
 
 export type QueryValue = string | number | boolean | readonly string[] | undefined;
@@ -96,6 +98,38 @@ export type JiraRequest<S extends z.ZodType | undefined> = {
 export type JiraResponse<T> = { status: number; data: T; headers: Headers };
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Far above any page Testbridge asks for; stops a misconfigured URL from exhausting memory. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+class ResponseTooLarge extends Error {}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
+
+async function readText(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new ResponseTooLarge();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new ResponseTooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
@@ -173,6 +207,7 @@ export class JiraTransport {
   private readonly reason: string;
   private readonly scope: string | undefined;
   private readonly userAgent: string;
+  private readonly maxResponseBytes: number;
 
   constructor(options: JiraTransportOptions) {
     this.jiraUrl = parseRoot(options.jiraUrl, 'Jira URL');
@@ -191,6 +226,7 @@ export class JiraTransport {
     this.reason = options.reason ?? 'unspecified';
     this.scope = options.scope;
     this.userAgent = options.userAgent ?? 'Testbridge';
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   /** Absolute URL for a path below the API root (also used for webhook `self` links). */
@@ -281,8 +317,16 @@ export class JiraTransport {
 
       let text: string;
       try {
-        text = await response.text();
+        text = await readText(response, this.maxResponseBytes);
       } catch (cause) {
+        if (cause instanceof ResponseTooLarge) {
+          this.report({ ...call, status, ms: this.now() - started, attempt, error: 'too_large' });
+          throw jiraInvalidResponse({
+            method: req.method,
+            path: req.path,
+            detail: `the answer is larger than ${formatBytes(this.maxResponseBytes)}`,
+          });
+        }
         const ms = this.now() - started;
         const timedOut = timeout.aborted;
         this.report({ ...call, status, ms, attempt, error: 'body' });
