@@ -524,3 +524,32 @@ describe('comments, attachments, links', () => {
     expect((await t.call<Issue>('/rest/api/2/issue/DEMO-1')).body.fields.issuelinks).toEqual([]);
   });
 });
+
+describe('Cloud users', () => {
+  it('are named by accountId only (GDPR strict mode)', async () => {
+    const t = makeTestApp('cloud');
+    await createIssue(t, task());
+    const byName = await t.call('/rest/api/2/issue/DEMO-1', {
+      method: 'PUT',
+      json: { fields: { assignee: { name: 'developer' } } },
+    });
+    expect(byName.status).toBe(400);
+    expect(byName.body).toMatchObject({ errors: { assignee: expect.stringContaining('accountId') } });
+    const accountId = t.ctx.findUser('developer')!.accountId;
+    expect(
+      (
+        await t.request('/rest/api/2/issue/DEMO-1', {
+          method: 'PUT',
+          json: { fields: { assignee: { accountId } } },
+        })
+      ).status,
+    ).toBe(204);
+    const issue = await t.call<Issue>('/rest/api/3/issue/DEMO-1');
+    expect(issue.body.fields.assignee).toMatchObject({ accountId });
+    expect((issue.body.fields.assignee as J).name).toBeUndefined();
+    expect(
+      (await t.request('/rest/api/2/issue/DEMO-1/assignee', { method: 'PUT', json: { accountId: null } }))
+        .status,
+    ).toBe(204);
+  });
+});

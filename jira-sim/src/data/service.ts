@@ -555,6 +555,20 @@ export class DataService {
           break;
         case 'assignee':
         case 'reporter': {
+          const ref = refOf(value);
+          if (
+            this.ctx.flavor === 'cloud' &&
+            value !== null &&
+            ref &&
+            ref.accountId === undefined &&
+            isObj(value) &&
+            ref.id === undefined
+          ) {
+            // Jira Cloud runs in GDPR strict mode: people are named by accountId only.
+            errors[field] =
+              `Specify the user by accountId: '${field}' does not accept a name or key on Jira Cloud.`;
+            break;
+          }
           const u = this.findUserRef(value);
           if (u === undefined) {
             const ref = refOf(value);
