@@ -14,7 +14,7 @@ describe('sign-in', () => {
   afterEach((ctx) => closeHarness(h, ctx));
 
   it(
-    'shows the error for a wrong password and lands on the dashboard with the right one',
+    'shows the error for a wrong password and for rate limiting, and lands on the dashboard with the right one',
     async () => {
       h = await startHarness('sign-in');
       const { page, user } = h;
@@ -33,6 +33,26 @@ describe('sign-in', () => {
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
       await h.step('wrong password');
 
+      // Someone guessing at another account: after the server's limit the UI explains the
+      // pause and counts it down instead of inviting more attempts.
+      for (let i = 0; i < 10; i++) {
+        await page.request.post(`${h.baseUrl}/api/session`, {
+          data: { username: 'nobody', password: `guess-${i}` },
+        });
+      }
+      await user.fill(page.getByLabel('Username'), 'nobody');
+      await user.fill(page.getByLabel('Password'), 'guess-again');
+      await user.click(page.getByRole('button', { name: 'Sign in' }));
+      await page
+        .getByRole('alert')
+        .getByText('Too many failed sign-in attempts.', { exact: false })
+        .waitFor();
+      expect(await page.getByRole('alert').textContent()).toMatch(/Wait \d+ minutes/);
+      expect(await page.getByRole('button', { name: /^Sign in \(wait \d+:\d\d\)$/ }).isDisabled()).toBe(true);
+      await h.step('rate limited');
+
+      // The pause is per account: the admin can still sign in.
+      await user.fill(page.getByLabel('Username'), ADMIN_USERNAME);
       await user.fill(page.getByLabel('Password'), ADMIN_PASSWORD);
       await user.click(page.getByRole('button', { name: 'Sign in' }));
       await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();

@@ -3,9 +3,8 @@ import { ApiError } from '../api.js';
 /** What went wrong and what to do, exactly as the server worded them. */
 export function describeError(err: unknown): { message: string; hint: string | undefined } {
   if (err instanceof ApiError) {
-    const wait =
-      err.status === 429 && err.retryAfter !== undefined ? ` You can try again in ${err.retryAfter} s.` : '';
-    return { message: err.message + wait, hint: err.hint };
+    // A 429's wait is in the server's hint and in the sign-in button's countdown.
+    return { message: err.message, hint: err.hint };
   }
   return {
     message: 'Something went wrong in this page.',

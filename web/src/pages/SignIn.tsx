@@ -2,6 +2,8 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, type Session, signIn } from '../api.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 
+const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+
 export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -59,7 +61,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
             spellCheck={false}
             required
             value={username}
-            onChange={(e) => setUsername(e.target.value)}
+            onChange={(e) => {
+              setUsername(e.target.value);
+              // The limit is per account: another username may sign in at once.
+              setWaitSeconds(0);
+            }}
             aria-describedby={error ? 'sign-in-error' : undefined}
           />
         </div>
@@ -82,7 +88,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
           className="button button-primary button-block"
           disabled={busy || waitSeconds > 0}
         >
-          {busy ? 'Signing in…' : waitSeconds > 0 ? `Sign in (wait ${waitSeconds} s)` : 'Sign in'}
+          {busy ? 'Signing in…' : waitSeconds > 0 ? `Sign in (wait ${clock(waitSeconds)})` : 'Sign in'}
         </button>
         <p className="muted small">
           First start? Testbridge printed the <code>admin</code> password in its log once, or used{' '}
