@@ -1,3 +1,12 @@
+/**
+ * The Jira client: one JiraClient per connection, an auth strategy plugged in
+ * (basicAuth, patAuth, oauth1Auth, oauth2Auth over an AccessTokenSource such as
+ * src/oauth2's OAuth2TokenManager), the endpoints Testbridge uses with the API variant
+ * picked from the deployment, JiraApiError for every failure, and onCall for accounting.
+ *
+ *   const jira = new JiraClient({ jiraUrl, baseUrl, auth: oauth1Auth({ consumerKey, privateKey, accessToken }) });
+ *   for await (const page of jira.searchPages('project = P AND updated >= -1d', { fields: ['summary'] })) …
+ */
 export {
   type AccessTokenSource,
   type AuthRequest,

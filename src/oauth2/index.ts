@@ -1,3 +1,10 @@
+/**
+ * OAuth 2.0 authorization-code clients for Jira: Atlassian Cloud 3LO (atlassianCloudProvider,
+ * accessibleResources, findCloudSite, cloudApiBaseUrl) and Jira Data Center
+ * (dataCenterProvider, PKCE). createAuthorization -> admin consents -> exchangeCode; keep
+ * the tokens in an OAuth2TokenManager, which refreshes single-flight and persists rotated
+ * refresh tokens before use, and hand it to the Jira client's oauth2Auth.
+ */
 export {
   ATLASSIAN_CLOUD_ENDPOINTS,
   accessibleResources,
