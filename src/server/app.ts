@@ -50,7 +50,8 @@ export function createApp(deps: AppDeps, options: CreateAppOptions = {}): Hono<A
     log.info(
       {
         method: c.req.method,
-        path: c.req.path,
+        // The webhook token in the path authenticates Jira: keep it out of the log.
+        path: c.req.path.replace(/^\/webhooks\/jira\/[^/]+/, '/webhooks/jira/:token'),
         status: c.res.status,
         ms: Math.round(performance.now() - started),
         userId: c.get('user')?.id,

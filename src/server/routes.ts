@@ -3,6 +3,7 @@ import { requireAdmin } from '../accounts/middleware.js';
 import { jiraInstancesRoutes } from './routes/jira-instances.js';
 import { keysRoutes } from './routes/keys.js';
 import { oauthCallbackRoutes } from './routes/oauth-callback.js';
+import { webhooksReceiverRoutes } from './routes/webhooks-receiver.js';
 import { webUi } from './static.js';
 import type { RouteRegistrar } from './types.js';
 
@@ -19,6 +20,7 @@ export const routeRegistrars: RouteRegistrar[] = [
   },
   jiraInstancesRoutes(),
   oauthCallbackRoutes(),
+  webhooksReceiverRoutes(),
   // Last: the admin UI answers only GET/HEAD paths no API route claimed.
   (app) => {
     app.use('*', webUi());

@@ -248,6 +248,31 @@ export interface SyncApiCallsTable {
   updated_at: string;
 }
 
+export type DeliveryState = 'received' | 'applied' | 'ignored' | 'failed' | 'parked';
+
+/** One webhook delivery in the inbox (src/sync/inbox.ts), kept raw as Jira sent it. */
+export interface SyncDeliveriesTable {
+  id: string;
+  mapping_id: string;
+  /** X-Atlassian-Webhook-Identifier, or `sha256:<hash of the body>`; unique per mapping. */
+  delivery_key: string;
+  received_at: string;
+  body: string;
+  /** JSON of the few headers worth keeping (identifier, retry count, user agent). */
+  headers: string;
+  jira_issue_id: string | null;
+  event: string | null;
+  jira_updated: string | null;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_until: string | null;
+  last_error: string | null;
+  /** Why a delivery was ignored or how it was applied. */
+  reason: string | null;
+  processed_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -260,6 +285,7 @@ export interface Database {
   tm_executions: TmExecutionsTable;
   sync_mappings: SyncMappingsTable;
   sync_api_calls: SyncApiCallsTable;
+  sync_deliveries: SyncDeliveriesTable;
   jira_instances: JiraInstancesTable;
   jira_authorizations: JiraAuthorizationsTable;
 }
