@@ -14,8 +14,9 @@ import { jiraErrorBody, page } from './http.js';
 import { registerOAuth1Provider } from './oauth1/provider.js';
 import { registerOAuth2Provider } from './oauth2/provider.js';
 import { registerPatRoutes } from './pat/routes.js';
-import { registerMyPermissions } from './rest/permissions.js';
+import { registerAllPermissions, registerMyPermissions } from './rest/permissions.js';
 import { registerServerInfo } from './rest/server-info.js';
+import { registerUserRoutes } from './rest/users.js';
 
 export type JiraSimOptions = {
   /** 0 picks a free port (tests); the CLI defaults to 2990 like Atlassian's development Jira. */
@@ -90,6 +91,8 @@ function buildApp(core: Core, data: SimData, listenUrl: () => string): Hono<SimE
   registerLogin(api, core);
   registerServerInfo(api, core);
   registerMyPermissions(api, core);
+  registerAllPermissions(api, core);
+  registerUserRoutes(api, core);
   registerApplicationLinks(api, core);
   registerOAuth1Provider(api, core);
   if (ctx.flavor === 'cloud') registerOAuth2Provider(api, core, 'cloud');

@@ -89,6 +89,8 @@ describe('users and authentication on Server', () => {
     expect(me.key).toBe('admin');
     expect(me.active).toBe(true);
     expect(me.self).toBe(`${sim.baseUrl}/rest/api/2/user?username=admin`);
+    expect(response.headers.get('x-ausername')).toBe('admin');
+    expect((await fetch(`${sim.url}/rest/api/2/serverInfo`)).headers.get('x-ausername')).toBe('anonymous');
   });
 
   it('refuses a wrong password the way Jira does, and anonymous myself with 401', async () => {
@@ -395,6 +397,62 @@ describe('startup options', () => {
       await expect(createJiraSim({ port })).rejects.toThrow(/already in use/);
     } finally {
       await first.close();
+    }
+  });
+});
+
+describe('user lookups', () => {
+  it('finds users by username on Server and assignable users by project permission', async () => {
+    const sim = await createJiraSim({ flavor: 'server' });
+    try {
+      const tester = await fetch(`${sim.url}/rest/api/2/user?username=tester`, { headers: ADMIN });
+      expect(((await tester.json()) as { key: string }).key).toBe(sim.ctx.findUser('tester')!.key);
+      const missing = await fetch(`${sim.url}/rest/api/2/user?username=ghost`, { headers: ADMIN });
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({
+        errorMessages: ["The user named 'ghost' does not exist"],
+        errors: {},
+      });
+      const assignable = (await (
+        await fetch(`${sim.url}/rest/api/2/user/assignable/search?project=DEMO`, { headers: ADMIN })
+      ).json()) as { name: string }[];
+      expect(assignable.map((u) => u.name).sort()).toEqual(['admin', 'developer']);
+      const byIssue = (await (
+        await fetch(`${sim.url}/rest/api/2/user/assignable/search?issueKey=DEMO-1&username=dev`, {
+          headers: ADMIN,
+        })
+      ).json()) as { name: string }[];
+      expect(byIssue.map((u) => u.name)).toEqual(['developer']);
+      expect(
+        (await fetch(`${sim.url}/rest/api/2/user/assignable/search?project=NOPE`, { headers: ADMIN })).status,
+      ).toBe(404);
+      expect((await fetch(`${sim.url}/rest/api/2/user?username=admin`)).status).toBe(401);
+      const all = (await (
+        await fetch(`${sim.url}/rest/api/2/permissions`, { headers: ADMIN })
+      ).json()) as PermissionsBody;
+      expect(all.permissions.TRANSITION_ISSUES).toMatchObject({ key: 'TRANSITION_ISSUES', type: 'PROJECT' });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('looks users up by accountId only on Cloud (GDPR strict mode)', async () => {
+    const sim = await createJiraSim({ flavor: 'cloud' });
+    try {
+      const admin = sim.ctx.findUser('admin')!;
+      const headers = basic(admin.emailAddress, admin.apiToken);
+      const byName = await fetch(`${sim.url}/rest/api/3/user?username=admin`, { headers });
+      expect(byName.status).toBe(400);
+      const byId = await fetch(`${sim.url}/rest/api/3/user?accountId=${admin.accountId}`, { headers });
+      expect(((await byId.json()) as { accountId: string }).accountId).toBe(admin.accountId);
+      const search = (await (
+        await fetch(`${sim.url}/rest/api/3/user/search?query=terry`, { headers })
+      ).json()) as {
+        accountId: string;
+      }[];
+      expect(search.map((u) => u.accountId)).toEqual([sim.ctx.findUser('tester')!.accountId]);
+    } finally {
+      await sim.close();
     }
   });
 });

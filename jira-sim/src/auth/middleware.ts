@@ -61,6 +61,12 @@ export function authMiddleware(core: Core): MiddlewareHandler<SimEnv> {
       c.set('user', user);
       c.set('authKind', kind);
       c.set('scopes', scopes);
+      // Jira tells clients who it thinks they are; diagnostics read these headers.
+      if (ctx.flavor === 'cloud') {
+        if (user) c.header('X-AACCOUNTID', user.accountId);
+      } else {
+        c.header('X-AUSERNAME', user?.name ?? 'anonymous');
+      }
     };
 
     if (gateway) {
@@ -103,7 +109,6 @@ export function authMiddleware(core: Core): MiddlewareHandler<SimEnv> {
         return unauthorized(c);
       }
       accept(user, 'basic');
-      c.header('X-AUSERNAME', user.name);
       return next();
     }
 
@@ -161,11 +166,10 @@ export function authMiddleware(core: Core): MiddlewareHandler<SimEnv> {
     }
 
     const session = getCookie(c, SESSION_COOKIE);
-    if (session) {
-      const userName = core.sessions.userName(session);
-      const user = userName === undefined ? undefined : ctx.findUser(userName);
-      if (user?.active) accept(user, 'session');
-    }
+    const userName = session ? core.sessions.userName(session) : undefined;
+    const user = userName === undefined ? undefined : ctx.findUser(userName);
+    if (user?.active) accept(user, 'session');
+    else accept(undefined, 'anonymous');
     return next();
   };
 }

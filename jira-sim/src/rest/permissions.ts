@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { PERMISSIONS, type Permission, type SimEnv } from '../context.js';
 import type { Core } from '../core.js';
-import { jiraError } from '../http.js';
+import { NOT_AUTHENTICATED, jiraError } from '../http.js';
 
 type PermissionInfo = { id: string; name: string; type: 'PROJECT' | 'GLOBAL'; description: string };
 
@@ -146,6 +146,20 @@ export function registerMyPermissions(app: Hono<SimEnv>, core: Core): void {
         description: info.description,
         havePermission: user !== undefined && ctx.hasPermission(user, key, projectKey),
       };
+    }
+    return c.json({ permissions });
+  });
+}
+
+/** `GET /rest/api/{2,3}/permissions`: every permission Jira knows, for clients that list them first. */
+export function registerAllPermissions(app: Hono<SimEnv>, core: Core): void {
+  app.get('/rest/api/:version/permissions', (c) => {
+    if (!apiVersionExists(core, c.req.param('version'))) return c.notFound();
+    if (!c.get('user')) return jiraError(c, 401, [NOT_AUTHENTICATED]);
+    const permissions: Record<string, unknown> = {};
+    for (const key of PERMISSIONS) {
+      const info = PERMISSION_INFO[key];
+      permissions[key] = { key, name: info.name, type: info.type, description: info.description };
     }
     return c.json({ permissions });
   });
