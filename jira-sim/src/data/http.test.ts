@@ -131,6 +131,25 @@ describe('Server flavour behind a proxy, under /jira', () => {
     expect(log.body.deliveries.map((d) => d.state)).toEqual(['delivered', 'delivered', 'delivered']);
   });
 
+  it('drops webhook deliveries when the fault API of the core says so', async () => {
+    receiver.received.length = 0;
+    const faults = (webhooks: J) =>
+      call(`${sim.url}/rest/sim/1.0/faults`, { method: 'PUT', json: { webhooks } });
+    expect((await faults({ drop: 1 })).status).toBeLessThan(300);
+    await call(`${api}/issue`, {
+      method: 'POST',
+      headers: ADMIN,
+      json: { fields: { project: { key: 'DEMO' }, issuetype: { id: '3' }, summary: 'Lost' } },
+    });
+    await call(`${sim.url}/rest/sim/1.0/webhook-deliveries/flush`, { method: 'POST' });
+    expect(receiver.received).toHaveLength(0);
+    const log = await call<{ deliveries: J[] }>(
+      `${sim.url}/rest/sim/1.0/webhook-deliveries?event=jira:issue_created`,
+    );
+    expect(log.body.deliveries.at(-1)).toMatchObject({ state: 'dropped' });
+    await faults({});
+  });
+
   it('exports a project, moves issues, seeds more and resets through the sim admin API', async () => {
     const exported = await call<{ projects: { key: string; versions: J[]; issues: J[] }[] }>(
       `${sim.url}/rest/sim/1.0/export?project=SIM`,
@@ -154,7 +173,7 @@ describe('Server flavour behind a proxy, under /jira', () => {
           { headers: ADMIN },
         )
       ).body.total;
-    expect(await total()).toBe(251);
+    expect(await total()).toBe(252);
     expect(
       (await call(`${sim.url}/rest/sim/1.0/reset`, { method: 'POST', json: { seedIssues: 10 } })).status,
     ).toBe(204);

@@ -156,6 +156,13 @@ describe('Cloud search', () => {
     expect(idOnly.body.issues[0]!.key).toMatch(/^(DEMO|SIM)-\d+$/);
   });
 
+  it('estimates counts with /search/approximate-count', async () => {
+    expect(
+      (await t.call('/rest/api/3/search/approximate-count', { json: { jql: 'project = SIM' } })).body,
+    ).toEqual({ count: 60 });
+    expect((await t.call('/rest/api/3/search/approximate-count', { json: { jql: '' } })).status).toBe(400);
+  });
+
   it('refuses unbounded queries and foreign page tokens', async () => {
     expect((await t.call<J>('/rest/api/3/search/jql?jql=ORDER%20BY%20key')).body).toEqual({
       errorMessages: [

@@ -85,6 +85,18 @@ export function registerSearchRoutes(app: App, deps: RouteDeps): void {
       const handler = async (c: Ctx) => cloudSearch(c, version);
       app.get(`${prefix}/search/jql`, handler);
       app.post(`${prefix}/search/jql`, handler);
+      // The enhanced search has no total; Cloud offers an estimate for progress bars instead.
+      app.post(`${prefix}/search/approximate-count`, async (c) => {
+        const user = deps.service.requireUser(c.get('user'));
+        const body = await readJson(c);
+        const jql = typeof body.jql === 'string' ? body.jql : '';
+        if (parseJql(jql).where === null) {
+          throw new JiraError(400, [
+            'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
+          ]);
+        }
+        return c.json({ count: deps.search.run(jql, user, 'strict').issues.length });
+      });
     }
   } else {
     for (const { prefix, version } of apiPrefixes(ctx)) {
