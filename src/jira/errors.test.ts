@@ -25,6 +25,14 @@ describe('parseJiraErrorBody', () => {
     expect(parseJiraErrorBody('Rate limit exceeded').messages).toEqual(['Rate limit exceeded']);
   });
 
+  it('keeps only the problem name of an OAuth problem report (its base string carries the access token)', () => {
+    const body =
+      'oauth_problem=signature_invalid&oauth_signature_base_string=GET%26https%253A%252F%252Fjira%26oauth_token%253Dsecret-access-token';
+    const { messages } = parseJiraErrorBody(body);
+    expect(messages).toEqual(['oauth_problem=signature_invalid']);
+    expect(JSON.stringify(messages)).not.toContain('secret-access-token');
+  });
+
   it('never throws and bounds what it returns, whatever the body (fuzzed)', () => {
     fc.assert(
       fc.property(
