@@ -236,10 +236,13 @@ for (const dialect of DIALECTS) {
           'DELETE',
           `/oauth2/tokens/${encodeURIComponent(before!.mode === 'oauth2' ? before!.accessToken : '')}`,
         );
-        const client = await jiraClientFor(h, id);
-        const [a, b] = await Promise.all([client.myself(), client.serverInfo()]);
+        // Two clients for the same instance (say, two sync workers) share one token manager.
+        const versionBefore = (await getInstance(h.store.db, id)).tokens_version;
+        const [one, two] = [await jiraClientFor(h, id), await jiraClientFor(h, id)];
+        const [a, b] = await Promise.all([one.myself(), two.serverInfo()]);
         expect(a.displayName).toBe('Administrator');
         expect(b.baseUrl).toBe(s.baseUrl);
+        expect((await getInstance(h.store.db, id)).tokens_version).toBe(versionBefore + 1);
         const after = await rememberTokens(id);
         expect(after?.mode === 'oauth2' && after.refreshToken).not.toBe(
           before?.mode === 'oauth2' && before.refreshToken,

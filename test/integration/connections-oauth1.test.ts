@@ -318,6 +318,31 @@ for (const dialect of DIALECTS) {
       expect(again.status).toBe(400);
     });
 
+    it('explains a Deny in Jira', async () => {
+      const s = await sim({ flavor: 'cloud' });
+      const added = await addOAuth1(h, s);
+      await createLinkInSim(s, added.applicationLink.values);
+      const start = await h.admin.json<Start>(
+        'POST',
+        `/api/jira/instances/${added.instance.id}/authorize`,
+        {},
+      );
+      const denied = await approveOAuth1(s, start.body.authorizationUrl, 'deny');
+      const res = await followCallback(h.admin, denied.location!);
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html).toMatch(/Access was denied in Jira/);
+      expect(html).toContain(`/admin/jira/instances/${added.instance.id}`);
+      const view = await h.admin.json<
+        InstanceJson & { authorization: { status: string; error: { code: string } } }
+      >('GET', `/api/jira/instances/${added.instance.id}`);
+      expect(view.body.authorization).toMatchObject({
+        status: 'failed',
+        error: { code: 'oauth1_permission_denied' },
+      });
+      expect(view.body.authorized).toBe(false);
+    });
+
     it('refuses an expired authorization clearly', async () => {
       const s = await sim({ flavor: 'server' });
       const added = await addOAuth1(h, s);
