@@ -186,3 +186,70 @@ describe('versions', () => {
     expect(page.body).toMatchObject({ total: 2, maxResults: 1, isLast: false });
   });
 });
+
+describe('smaller read routes', () => {
+  it('answers single metadata items, components, statuses, changelog pages and attachment content', async () => {
+    const t = makeTestApp('cloud');
+    expect((await t.call<J>('/rest/api/2/issuetype/1')).body).toMatchObject({ name: 'Bug', subtask: false });
+    expect((await t.request('/rest/api/2/issuetype/999')).status).toBe(404);
+    expect((await t.call<J>('/rest/api/2/status/3')).body).toMatchObject({
+      name: 'In Progress',
+      statusCategory: { key: 'indeterminate' },
+    });
+    expect((await t.call<J[]>('/rest/api/2/statuscategory')).body.map((c) => c.key)).toEqual([
+      'new',
+      'indeterminate',
+      'done',
+    ]);
+    expect((await t.call<J>('/rest/api/2/issueLinkType/10003')).body).toMatchObject({ name: 'Relates' });
+    const components = (await t.call<J[]>('/rest/api/2/project/DEMO/components')).body;
+    expect(components.map((c) => c.name)).toEqual(['Backend', 'Frontend', 'API']);
+    expect((await t.call<J>(`/rest/api/2/component/${components[0]!.id}`)).body).toMatchObject({
+      name: 'Backend',
+      project: 'DEMO',
+    });
+    expect((await t.request(`/rest/api/2/component/${components[0]!.id}`, { as: 'nobody' })).status).toBe(
+      404,
+    );
+    const statuses = (await t.call<{ name: string; statuses: J[] }[]>('/rest/api/2/project/DEMO/statuses'))
+      .body;
+    expect(statuses.find((s) => s.name === 'Task')!.statuses).toHaveLength(3);
+
+    await t.call('/rest/api/2/issue', {
+      json: { fields: { project: { key: 'DEMO' }, issuetype: { name: 'Task' }, summary: 'one' } },
+    });
+    await t.request('/rest/api/2/issue/DEMO-1', { method: 'PUT', json: { fields: { summary: 'two' } } });
+    await t.request('/rest/api/2/issue/DEMO-1', { method: 'PUT', json: { fields: { summary: 'three' } } });
+    const changelog = await t.call<{ total: number; values: { items: J[] }[]; isLast: boolean }>(
+      '/rest/api/2/issue/DEMO-1/changelog?maxResults=1',
+    );
+    expect(changelog.body).toMatchObject({ total: 2, isLast: false });
+    expect(changelog.body.values[0]!.items[0]).toMatchObject({ fromString: 'one', toString: 'two' });
+
+    const form = new FormData();
+    form.append('file', new Blob(['bytes']), 'b.bin');
+    const [attachment] = (
+      await t.call<J[]>('/rest/api/2/issue/DEMO-1/attachments', {
+        method: 'POST',
+        body: form,
+        headers: { 'X-Atlassian-Token': 'no-check' },
+      })
+    ).body;
+    expect(await (await t.request(`/rest/api/3/attachment/content/${attachment!.id}`)).text()).toBe('bytes');
+    expect((await t.call<J>('/rest/api/2/attachment/meta')).body).toMatchObject({ enabled: true });
+  });
+
+  it('deletes a version through removeAndSwap (Cloud) moving its issues', async () => {
+    const t = makeTestApp('cloud', { seedIssues: 40 });
+    const { store } = t.data.deps();
+    const fixed = (id: string) =>
+      [...store.issues.values()].filter((i) => i.fixVersionIds.includes(id)).length;
+    const total = fixed('10000') + fixed('10001');
+    expect(
+      (await t.request('/rest/api/3/version/10000/removeAndSwap', { json: { moveFixIssuesTo: 10001 } }))
+        .status,
+    ).toBe(204);
+    expect(fixed('10001')).toBe(total);
+    expect((await t.request('/rest/api/3/version/10000')).status).toBe(404);
+  });
+});

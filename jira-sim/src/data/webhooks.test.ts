@@ -433,3 +433,21 @@ describe('the fixture comparison itself', () => {
     expect(compareShape(fixture, fixture, 'cloud', nullable)).toEqual([]);
   });
 });
+
+describe('closing', () => {
+  it('stops pending retries so the process can exit', async () => {
+    const t = makeTestApp('server');
+    t.ctx.webhookRetryDelaysMs = [60_000];
+    await register(t, { events: ['jira:issue_created'] });
+    receiver.script.push(503);
+    await createIssue(t);
+    await receiver.waitFor(1);
+    await t.data.close();
+    await t.data.idle();
+    expect(receiver.received).toHaveLength(1);
+    // Changes after close are recorded but never sent.
+    await createIssue(t);
+    await t.data.idle();
+    expect(receiver.received).toHaveLength(1);
+  });
+});
