@@ -234,8 +234,20 @@ export async function openProxyUrl(deps: ConnectionDeps, row: InstanceRow): Prom
 
 export const authFactsOf = (row: InstanceRow): AuthFacts => JSON.parse(row.auth_json) as AuthFacts;
 
-export function deploymentOf(row: InstanceRow): JiraDeployment | undefined {
+/**
+ * What kind of Jira an instance is (Cloud or Server/DC and its version), as last learned
+ * from serverInfo by diagnostics; undefined until they ran. The sync picks webhook and
+ * search APIs from it (usesJiraWebhookApi, usesLegacyCreateMeta in src/jira).
+ */
+export function deploymentOf(row: InstanceRow): (JiraDeployment & { version?: string }) | undefined {
   return row.deployment_json ? (JSON.parse(row.deployment_json) as JiraDeployment) : undefined;
+}
+
+export async function deploymentFor(
+  db: ConnectionDeps['store']['db'],
+  instanceId: string,
+): Promise<(JiraDeployment & { version?: string }) | undefined> {
+  return deploymentOf(await getInstance(db, instanceId));
 }
 
 // ---- validation ------------------------------------------------------------------------------
