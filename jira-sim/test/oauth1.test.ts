@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JiraSim, createJiraSim } from '../src/server.js';
-import { ADMIN, type KeyPair, createLink, oauthDance, oauthFetch, parseForm, rsaKeyPair } from './helpers.js';
+import {
+  ADMIN,
+  type KeyPair,
+  basic,
+  createLink,
+  oauthDance,
+  oauthFetch,
+  parseForm,
+  rsaKeyPair,
+} from './helpers.js';
 
 const keys: KeyPair = rsaKeyPair();
 const otherKeys: KeyPair = rsaKeyPair();
@@ -215,6 +224,33 @@ describe('OAuth 1.0a provider', () => {
     const after = await me(token);
     expect(after.status).toBe(401);
     expect(parseForm(await after.text()).oauth_problem).toBe('token_rejected');
+  });
+
+  it("lets users revoke their own tokens on Jira's OAuth access tokens page", async () => {
+    const { token } = await oauthDance(
+      sim,
+      'testbridge',
+      keys.privateKeyPem,
+      basic('developer', 'developer'),
+    );
+    const pageUrl = `${sim.url}/plugins/servlet/oauth/users/access-tokens`;
+    expect((await fetch(pageUrl)).status).toBe(401);
+    const list = await (await fetch(pageUrl, { headers: basic('developer', 'developer') })).text();
+    expect(list).toContain('data-consumer-key="testbridge"');
+    const someoneElse = await fetch(pageUrl, {
+      method: 'POST',
+      headers: { ...basic('tester', 'tester'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, revoke: 'Revoke Access' }),
+    });
+    expect(await someoneElse.text()).toContain('no longer exists');
+    expect((await me(token)).status).toBe(200);
+    const revoked = await fetch(pageUrl, {
+      method: 'POST',
+      headers: { ...basic('developer', 'developer'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, revoke: 'Revoke Access' }),
+    });
+    expect((await revoked.text()).replaceAll('&#39;', "'")).toContain("Access for 'Testbridge' has been revoked.");
+    expect(parseForm(await (await me(token)).text()).oauth_problem).toBe('token_rejected');
   });
 
   it('asks for oauth_callback and refuses a missing parameter with parameter_absent', async () => {

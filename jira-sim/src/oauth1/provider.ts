@@ -181,6 +181,52 @@ The application will be able to see and change everything you can.</p>
       error ? 401 : 200,
     );
 
+  // The user's own list of authorized applications, with Jira's "Revoke Access".
+  const tokensPage = `${SERVLET}/users/access-tokens`;
+  const listTokens = (c: Context<SimEnv>, user: SimUser, notice?: string) => {
+    const rows = core.oauth1
+      .accessTokens()
+      .filter((token) => token.userName === user.name)
+      .map((token) => {
+        const consumer = core.links.byConsumerKey(token.consumerKey)?.consumerName ?? token.consumerKey;
+        return `<tr data-consumer-key="${escapeHtml(token.consumerKey)}"><td>${escapeHtml(consumer)}</td>
+<td>${escapeHtml(new Date(token.createdAt).toISOString())}</td><td>${escapeHtml(new Date(token.expiresAt).toISOString())}</td>
+<td><form method="post" action="${escapeHtml(`${ctx.contextPath}${tokensPage}`)}"><input type="hidden" name="token" value="${escapeHtml(token.token)}">
+<button type="submit" name="revoke" value="Revoke Access">Revoke Access</button></form></td></tr>`;
+      })
+      .join('\n');
+    return c.html(
+      page(
+        'OAuth Access Tokens',
+        `${notice ? `<p id="notice">${escapeHtml(notice)}</p>` : ''}<table id="access-tokens"><thead><tr><th>Application</th><th>Authorized</th><th>Expires</th><th></th></tr></thead><tbody>${rows}</tbody></table>`,
+      ),
+    );
+  };
+  const signInFirst = (c: Context<SimEnv>) =>
+    c.html(
+      page(
+        'Log in',
+        signInForm(`${ctx.contextPath}/login.jsp`, { os_destination: `${ctx.contextPath}${tokensPage}` }),
+      ),
+      401,
+    );
+  app.get(tokensPage, (c) => {
+    const user = c.get('user');
+    return user ? listTokens(c, user) : signInFirst(c);
+  });
+  app.post(tokensPage, async (c) => {
+    const user = c.get('user');
+    if (!user) return signInFirst(c);
+    const form = await readForm(c);
+    const token = form.token ? core.oauth1.accessToken(form.token) : undefined;
+    // Only your own tokens: someone else's looks exactly like one that does not exist.
+    if (!token || token.userName !== user.name)
+      return listTokens(c, user, 'That access token no longer exists.');
+    core.oauth1.revoke(token.token);
+    const consumer = core.links.byConsumerKey(token.consumerKey)?.consumerName ?? token.consumerKey;
+    return listTokens(c, user, `Access for '${consumer}' has been revoked.`);
+  });
+
   app.get(`${SERVLET}/authorize`, (c) => {
     const token = authorizable(c, c.req.query('oauth_token'));
     if (token instanceof Response) return token;
