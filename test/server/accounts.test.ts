@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSessionToken } from '../../src/accounts/sessions.js';
 import { createTestApp, createTestClient, type TestApp } from '../../src/server/testing.js';
@@ -321,6 +322,54 @@ describe('accounts behind https', () => {
       expect(setCookie).toMatch(/Path=\//);
       expect(setCookie).not.toMatch(/Domain=/);
       expect((await c.request('/api/session')).status).toBe(200);
+      const out = await c.request('/api/session', { method: 'DELETE' });
+      expect(out.status).toBe(204);
+      expect(out.headers.get('set-cookie')).toMatch(/^__Host-testbridge_session=;.*Max-Age=0/);
+      expect((await c.request('/api/session')).status).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('accounts API under arbitrary input', () => {
+  it('answers every body with the error shape or success, never a 5xx', async () => {
+    const t = await createTestApp();
+    try {
+      const endpoints: [string, string][] = [
+        ['POST', '/api/session'],
+        ['POST', '/api/users'],
+        ['PATCH', `/api/users/${t.adminUser.id}`],
+        ['POST', '/api/me/password'],
+      ];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...endpoints),
+          fc.oneof(
+            fc.json(),
+            fc.string(),
+            fc
+              .record({ username: fc.anything(), password: fc.anything(), role: fc.anything() })
+              .map((o) => JSON.stringify(o)),
+          ),
+          async ([method, path], body) => {
+            const res = await t.admin.request(path, {
+              method,
+              headers: { 'content-type': 'application/json' },
+              body,
+            });
+            expect(res.status, `${method} ${path} ${body}`).toBeLessThan(500);
+            if (res.status >= 400) {
+              const parsed = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+              expect(typeof parsed.error?.code).toBe('string');
+              expect(typeof parsed.error?.message).toBe('string');
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+      // The admin is still who they were: no fuzzed body changed the account.
+      expect((await t.admin.request('/api/session')).status).toBe(200);
     } finally {
       await t.close();
     }
