@@ -144,7 +144,8 @@ describe('Cloud search', () => {
     });
     expect(withFields.body.issues).toHaveLength(60);
     const described = withFields.body.issues.find((i) => i.fields!.description !== null);
-    expect(described?.fields!.description).toMatchObject({ type: 'doc' });
+    expect(described).toBeDefined();
+    expect(described!.fields!.description).toMatchObject({ type: 'doc' });
     const big = await t.call<CloudPage>(
       `/rest/api/3/search/jql?jql=${q('project in (DEMO, SIM)')}&fields=summary&maxResults=5000`,
     );

@@ -222,7 +222,7 @@ describe('webhook dispatch', () => {
     expect(first).not.toEqual([...first].sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1])));
   });
 
-  it('sends no body when excludeBody is set, and expands ${issue.key} in the URL', async () => {
+  it('sends no body when excludeBody is set, and expands the issue key variable in the URL', async () => {
     const t = makeTestApp('server');
     await register(t, {
       events: ['jira:issue_created'],
