@@ -4,6 +4,7 @@ import { jiraInstancesRoutes } from './routes/jira-instances.js';
 import { keysRoutes } from './routes/keys.js';
 import { oauthCallbackRoutes } from './routes/oauth-callback.js';
 import { webhooksReceiverRoutes } from './routes/webhooks-receiver.js';
+import { inboxRoutes } from '../sync/inbox-routes.js';
 import { webUi } from './static.js';
 import type { RouteRegistrar } from './types.js';
 
@@ -21,6 +22,7 @@ export const routeRegistrars: RouteRegistrar[] = [
   jiraInstancesRoutes(),
   oauthCallbackRoutes(),
   webhooksReceiverRoutes(),
+  inboxRoutes(),
   // Last: the admin UI answers only GET/HEAD paths no API route claimed.
   (app) => {
     app.use('*', webUi());

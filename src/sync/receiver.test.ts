@@ -12,6 +12,7 @@ import { webhooksReceiverRoutes } from '../server/routes/webhooks-receiver.js';
 import { createTestApp, type TestApp } from '../server/testing.js';
 import { describeEachDialect } from '../store/testing.js';
 import { deliveryKey, inboxHealth, retryDelivery } from './inbox.js';
+import { inboxRoutes } from './inbox-routes.js';
 import { classifyDelivery, InboxWorker } from './worker.js';
 
 const FIXTURES = '/work/shared/fixtures/jira-webhooks';
@@ -69,7 +70,7 @@ describeEachDialect('webhook receiver and inbox', (getStore) => {
   beforeAll(async () => {
     t = await createTestApp({
       store: getStore(),
-      registrars: [accountsRoutes(), webhooksReceiverRoutes({ maxBodyBytes: 256 * 1024 })],
+      registrars: [accountsRoutes(), webhooksReceiverRoutes({ maxBodyBytes: 256 * 1024 }), inboxRoutes()],
     });
     // The fixtures' project: Story is a requirement, Bug a defect; Task and Improvement are not synced.
     open = await insertTestMapping(t.store.db, { jiraProjectId: '10000' });
@@ -232,8 +233,24 @@ describeEachDialect('webhook receiver and inbox', (getStore) => {
     expect(row?.state).toBe('parked');
     expect(row?.attempts).toBe(3);
     expect(row?.last_error).toBeTruthy();
+    const parked = await t.admin.json<{
+      health: { parked: number };
+      deliveries: { id: string; lastError: string }[];
+    }>('GET', `/api/mappings/${m.id}/inbox?state=parked`);
+    expect(parked.status).toBe(200);
+    expect(parked.body.health.parked).toBe(1);
+    expect(parked.body.deliveries.map((d) => d.id)).toEqual([row?.id]);
+    expect((await t.admin.json('GET', `/api/mappings/${m.id}/inbox?state=bogus`)).status).toBe(400);
+    const tester = await t.signedIn('tester');
+    expect((await tester.client.json('GET', `/api/mappings/${m.id}/inbox`)).status).toBe(403);
+    const retried = await t.admin.json<{ delivery: { state: string; attempts: number } }>(
+      'POST',
+      `/api/mappings/${m.id}/inbox/${row?.id}/retry`,
+    );
+    expect(retried.body.delivery).toMatchObject({ state: 'received', attempts: 0 });
+    expect((await inboxHealth(t.store.db, m.id)).depth).toBe(1);
+    expect((await t.admin.json('POST', `/api/mappings/${m.id}/inbox/nope/retry`)).status).toBe(404);
     const again = await retryDelivery(t.store.db, m.id, row?.id ?? '', new Date().toISOString());
     expect(again).toMatchObject({ state: 'received', attempts: 0 });
-    expect((await inboxHealth(t.store.db, m.id)).depth).toBe(1);
   });
 });
