@@ -276,10 +276,10 @@ export function translateOAuth2Failure(
   return new OAuth2Error(
     'oauth2_invalid_response',
     `${provider.name}'s answer could not be used: ${detail}.`,
+    // No cause: oauth4webapi attaches the parsed token response to it, which may hold tokens.
     {
       hint: 'Check that the token URL points at the OAuth 2.0 endpoint of Jira (or Atlassian).',
       status: 502,
-      cause: e,
     },
   );
 }
