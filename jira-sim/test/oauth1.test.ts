@@ -249,7 +249,9 @@ describe('OAuth 1.0a provider', () => {
       headers: { ...basic('developer', 'developer'), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token, revoke: 'Revoke Access' }),
     });
-    expect((await revoked.text()).replaceAll('&#39;', "'")).toContain("Access for 'Testbridge' has been revoked.");
+    expect((await revoked.text()).replaceAll('&#39;', "'")).toContain(
+      "Access for 'Testbridge' has been revoked.",
+    );
     expect(parseForm(await (await me(token)).text()).oauth_problem).toBe('token_rejected');
   });
 
