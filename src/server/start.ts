@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { openStore, redactDatabaseUrl, type Store } from '../store/store.js';
 import { loadMasterKey, Vault, verifyMasterKey } from '../store/vault.js';
+import { type SyncWorkers, startSyncWorkers } from '../sync/worker-runtime.js';
 import { createApp } from './app.js';
 
 export type StartOptions = {
@@ -121,11 +122,16 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     60 * 60 * 1000,
   );
   sweep.unref();
+  const syncWorkers: SyncWorkers = startSyncWorkers(
+    { config, logger, store, vault },
+    { env: options.env ?? process.env },
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(sweep);
+      await syncWorkers.stop();
       await new Promise<void>((resolve) => {
         listening.close(() => resolve());
         // Idle keep-alive connections would hold close() open until they time out.
