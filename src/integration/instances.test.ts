@@ -11,6 +11,7 @@ import {
   getInstance,
   instanceView,
   listInstances,
+  mappingCounts,
   openCredentials,
   openProxyUrl,
   parseInstanceInput,
@@ -63,6 +64,55 @@ describeEachDialect('Jira instances', (getStore) => {
     expect((await getInstance(d.store.db, row.name)).id).toBe(row.id);
     await removeInstance(d, row.id);
     expect((await failure(getInstance(d.store.db, row.id))).status).toBe(404);
+  });
+
+  it('refuses to remove an instance that still has project mappings, and counts them', async () => {
+    const d = deps();
+    const row = await createInstance(d, {
+      name: name('Mapped'),
+      jiraUrl: 'https://jira.example.com',
+      auth: { mode: 'pat', token: 't' },
+    });
+    const at = new Date().toISOString();
+    const projectId = `p-${randomBytes(4).toString('hex')}`;
+    await d.store.db
+      .insertInto('tm_projects')
+      .values({
+        id: projectId,
+        key: projectId.toUpperCase(),
+        name: 'P',
+        description: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    await d.store.db
+      .insertInto('sync_mappings')
+      .values({
+        id: `m-${projectId}`,
+        project_id: projectId,
+        jira_instance_id: row.id,
+        jira_project_id: '10000',
+        jira_project_key: 'DEMO',
+        jira_project_name: 'Demo',
+        requirement_types: '[]',
+        defect_types: '[]',
+        version_mode: 'all',
+        synced_fields: '[]',
+        state: 'active',
+        webhook_mode: 'manual',
+        webhook_token: `tok-${projectId}`,
+        webhook_state: 'none',
+        import_state: 'pending',
+        created_at: at,
+        updated_at: at,
+      } as never)
+      .execute();
+    expect((await mappingCounts(d.store.db)).get(row.id)).toBe(1);
+    const e = await failure(removeInstance(d, row.id));
+    expect(e.code).toBe('jira_instance_in_use');
+    expect(e.status).toBe(409);
+    expect(e.hint).toMatch(/Remove its project mappings first/);
   });
 
   it('refuses bad input with a clear error each', async () => {

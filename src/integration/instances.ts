@@ -555,8 +555,29 @@ export async function updateInstance(
   return getInstance(deps.store.db, row.id);
 }
 
+/** Project mappings per instance (the sync's table): shown in the list, and they block removal. */
+export async function mappingCounts(db: ConnectionDeps['store']['db']): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('sync_mappings')
+    .select((eb) => ['jira_instance_id', eb.fn.countAll<string | number>().as('n')])
+    .groupBy('jira_instance_id')
+    .execute();
+  return new Map(rows.map((r) => [r.jira_instance_id, Number(r.n)]));
+}
+
 export async function removeInstance(deps: ConnectionDeps, id: string): Promise<void> {
   const row = await getInstance(deps.store.db, id);
+  const mapped = (await mappingCounts(deps.store.db)).get(row.id) ?? 0;
+  if (mapped > 0) {
+    throw new AppError(
+      'jira_instance_in_use',
+      `Jira instance "${row.name}" still has ${mapped} project mapping${mapped === 1 ? '' : 's'}.`,
+      {
+        status: 409,
+        hint: 'Remove its project mappings first (that also removes the webhooks Testbridge created in Jira), then remove the instance.',
+      },
+    );
+  }
   await deps.store.db.deleteFrom('jira_authorizations').where('instance_id', '=', row.id).execute();
   await deps.store.db.deleteFrom('jira_instances').where('id', '=', row.id).execute();
   forgetTokenManager(deps, row.id);
@@ -691,7 +712,7 @@ export type InstanceView = {
 };
 
 /** The instance as the API and CLI show it: no secret, only facts and flags. */
-export function instanceView(row: InstanceRow): InstanceView {
+export function instanceView(row: InstanceRow, mappings = 0): InstanceView {
   const facts = authFactsOf(row);
   const auth: Record<string, unknown> = { ...facts };
   delete auth.mode;
@@ -729,7 +750,7 @@ export function instanceView(row: InstanceRow): InstanceView {
     deployment: deploymentOf(row) ?? null,
     actingUser: row.acting_user,
     lastDiagnostics: report ? { at: report.finishedAt, ok: report.ok, summary: report.summary } : null,
-    mappings: 0,
+    mappings,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -20,6 +20,7 @@ import {
   instanceUpdateSchema,
   instanceView,
   listInstances,
+  mappingCounts,
   removeInstance,
   updateInstance,
 } from '../../integration/instances.js';
@@ -61,7 +62,8 @@ export function jiraInstancesRoutes(): RouteRegistrar {
 
     app.get(base, async (c) => {
       const rows = await listInstances(deps.store.db);
-      return c.json({ instances: rows.map(instanceView) });
+      const mapped = await mappingCounts(deps.store.db);
+      return c.json({ instances: rows.map((row) => instanceView(row, mapped.get(row.id) ?? 0)) });
     });
 
     app.post(base, async (c) => {
@@ -84,8 +86,9 @@ export function jiraInstancesRoutes(): RouteRegistrar {
     app.get(`${base}/:id`, async (c) => {
       const row = await getInstance(deps.store.db, c.req.param('id'));
       const pending = await latestPending(deps, row.id);
+      const mapped = await mappingCounts(deps.store.db);
       return c.json({
-        ...instanceView(row),
+        ...instanceView(row, mapped.get(row.id) ?? 0),
         authorization: pending
           ? {
               id: pending.id,
