@@ -139,7 +139,7 @@ export async function claimPending<T>(
       'This authorization was started by another Testbridge administrator (or this browser is not signed in to Testbridge).',
       {
         status: 403,
-        hint: 'Finish it in the browser where the administrator who started it is signed in to Testbridge, or start a new authorization yourself.',
+        hint: 'Sign in to Testbridge in this browser as the administrator who started it and open this link again, or paste the oauth_verifier value from this address as the verification code on the instance page; or start a new authorization yourself.',
       },
     );
   }
