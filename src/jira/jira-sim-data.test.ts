@@ -152,6 +152,16 @@ for (const flavor of ['cloud', 'server', 'dc9', 'dc10'] as const) {
       expect(all).toEqual(ids);
     });
 
+    it('returns the same issue shape on every deployment when no fields are named', async () => {
+      const first = await (async () => {
+        for await (const issue of client.searchIssues('project = DEMO ORDER BY id ASC', { pageSize: 5 }))
+          return issue;
+        return undefined;
+      })();
+      expect(first?.key).toMatch(/^DEMO-\d+$/);
+      expect(first?.fields?.summary).toBeTypeOf('string');
+    });
+
     it("reports invalid JQL as jira_bad_request with Jira's message", async () => {
       const e = await (async () => {
         for await (const _ of client.searchPages('project = = DEMO')) {

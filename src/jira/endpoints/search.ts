@@ -35,6 +35,10 @@ export async function* searchPages(
   const d = await ctx.deployment();
   const pageSize = options.pageSize ?? 100;
   if (d.cloud) {
+    // Cloud's search/jql returns only what `fields` names (default: just id), while
+    // Server/DC always returns id and key and defaults to the navigable fields. Ask Cloud
+    // for the same, so callers see one shape whichever Jira they talk to.
+    const fields = options.fields ? [...new Set([...options.fields, 'key'])] : ['*navigable'];
     let nextPageToken: string | undefined = options.resumeFrom?.nextPageToken;
     for (;;) {
       const res = await ctx.transport.request({
@@ -43,7 +47,7 @@ export async function* searchPages(
         json: {
           jql,
           maxResults: pageSize,
-          ...(options.fields ? { fields: options.fields } : {}),
+          fields,
           ...(options.expand ? { expand: options.expand.join(',') } : {}),
           ...(nextPageToken ? { nextPageToken } : {}),
         },
