@@ -61,8 +61,12 @@ describe('sign-in', () => {
       );
       await h.step('dashboard');
 
+      await user.click(page.getByRole('link', { name: 'Projects', exact: true }));
+      await page.getByRole('heading', { name: 'No projects yet' }).waitFor();
+      await h.step('projects empty');
+
       // A reload keeps the session and the page (the server falls back to index.html).
-      await user.click(page.getByRole('link', { name: 'Jira Integration' }));
+      await user.click(page.getByRole('link', { name: 'Jira Integration', exact: true }));
       await page.getByRole('heading', { name: 'Jira Integration', level: 1 }).waitFor();
       await page.reload();
       await page.getByRole('heading', { name: 'Jira Integration', level: 1 }).waitFor();

@@ -224,3 +224,24 @@ export async function listJiraInstances(): Promise<JiraInstance[] | 'unavailable
     throw err;
   }
 }
+
+// Projects ---------------------------------------------------------------------------
+
+export type Project = {
+  id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  createdAt: string;
+  mapping: { id: string; jiraInstanceId: string; jiraProjectKey: string; state: string } | null;
+};
+
+/** The projects, or `unavailable` while this server has no projects API. */
+export async function listProjects(): Promise<Project[] | 'unavailable'> {
+  try {
+    return (await request<{ projects: Project[] }>('GET', '/api/projects')).projects;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && err.code === 'not_found') return 'unavailable';
+    throw err;
+  }
+}
