@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createApplicationLinkStore } from './applinks/store.js';
-import { createSessionStore } from './auth/sessions.js';
+import { createFailedLogins, createSessionStore } from './auth/sessions.js';
 import { createClock } from './clock.js';
 import type { Flavor, SimContext, SimData, SimUser } from './context.js';
 import { createFaults } from './faults/faults.js';
@@ -46,6 +46,7 @@ export function createCore(options: CoreOptions) {
     oauth2: createOAuth2Store(),
     pats: createPatStore(),
     sessions: createSessionStore(),
+    failedLogins: createFailedLogins(),
     faults: createFaults(ctx.webhookFaults),
     data: undefined as SimData | undefined,
     reset(seedIssues?: number) {
@@ -57,6 +58,7 @@ export function createCore(options: CoreOptions) {
       core.oauth2.clear();
       core.pats.clear();
       core.sessions.clear();
+      core.failedLogins.reset();
       core.faults.clear();
       core.data?.reset(seedIssues === undefined ? undefined : { seedIssues });
     },

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JiraSim, createJiraSim } from '../src/server.js';
-import { ADMIN } from './helpers.js';
+import { ADMIN, basic } from './helpers.js';
 
 describe('fault injection', () => {
   let sim: JiraSim;
@@ -91,5 +91,43 @@ describe('fault injection', () => {
     await setFaults({ rateLimit: { count: 5 } });
     expect((await fetch(`${sim.url}/rest/sim/1.0/reset`, { method: 'POST' })).status).toBe(204);
     expect((await serverInfo()).status).toBe(200);
+  });
+});
+
+describe('CAPTCHA after failed logins (Server/DC)', () => {
+  it('refuses Basic, even with the right password, after N failures, until the user signs in on the page', async () => {
+    const sim = await createJiraSim({ flavor: 'dc9' });
+    try {
+      const put = await fetch(`${sim.url}/rest/sim/1.0/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ captchaAfterFailedLogins: 2 }),
+      });
+      expect(put.status).toBe(200);
+      const myself = (password: string) =>
+        fetch(`${sim.url}/rest/api/2/myself`, { headers: basic('developer', password) });
+      expect((await myself('wrong')).status).toBe(401);
+      expect((await myself('developer')).status).toBe(200);
+      expect((await myself('wrong')).status).toBe(401);
+      expect((await myself('wrong')).status).toBe(401);
+      const locked = await myself('developer');
+      expect(locked.status).toBe(403);
+      expect(locked.headers.get('x-seraph-loginreason')).toBe('AUTHENTICATION_DENIED');
+      expect(locked.headers.get('x-authentication-denied-reason')).toBe(
+        `CAPTCHA_CHALLENGE; login-url=${sim.baseUrl}/login.jsp`,
+      );
+      // Other users are not affected.
+      expect((await fetch(`${sim.url}/rest/api/2/myself`, { headers: ADMIN })).status).toBe(200);
+      const signIn = await fetch(`${sim.url}/login.jsp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'os_username=developer&os_password=developer',
+        redirect: 'manual',
+      });
+      expect(signIn.status).toBe(302);
+      expect((await myself('developer')).status).toBe(200);
+    } finally {
+      await sim.close();
+    }
   });
 });

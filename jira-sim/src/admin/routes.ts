@@ -124,10 +124,13 @@ export function registerAdminRoutes(app: Hono<SimEnv>, core: Core, listenUrl: ()
     if (!parsed.success)
       return jiraError(c, 400, ['The fault settings are not valid.'], zodErrors(parsed.error));
     core.faults.set(parsed.data);
+    // Failed logins count from the moment a CAPTCHA fault is set, so tests stay independent.
+    core.failedLogins.reset();
     return c.json(core.faults.describe());
   });
   app.delete(`${sim}/faults`, (c) => {
     core.faults.clear();
+    core.failedLogins.reset();
     return c.body(null, 204);
   });
 

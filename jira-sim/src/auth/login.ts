@@ -14,6 +14,8 @@ export function checkPassword(core: Core, login: string, password: string): SimU
 }
 
 export function openSession(c: Context, core: Core, user: SimUser): string {
+  // Signing in through the page is how a person clears Jira's CAPTCHA lock.
+  core.failedLogins.clear(user.name);
   const id = core.sessions.open(user.name);
   setCookie(c, SESSION_COOKIE, id, { path: core.ctx.contextPath || '/', httpOnly: true, sameSite: 'Lax' });
   return id;

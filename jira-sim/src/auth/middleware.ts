@@ -25,6 +25,18 @@ function unauthorized(c: Context, message = NOT_AUTHENTICATED): Response {
   return c.json(jiraErrorBody([message]), 401);
 }
 
+/** Jira Server's answer once an account needs a CAPTCHA: 403 and headers naming the login page. */
+function captchaRequired(c: Context, baseUrl: string): Response {
+  c.header('X-Seraph-LoginReason', 'AUTHENTICATION_DENIED');
+  c.header('X-Authentication-Denied-Reason', `CAPTCHA_CHALLENGE; login-url=${baseUrl}/login.jsp`);
+  return c.json(
+    jiraErrorBody([
+      'CAPTCHA_CHALLENGE: too many failed logins. Sign in once through the login page in a browser, then retry.',
+    ]),
+    403,
+  );
+}
+
 function gatewayUnauthorized(c: Context, message: string): Response {
   c.header('WWW-Authenticate', 'Bearer realm="api.atlassian.com"');
   return c.json({ code: 401, message }, 401);
@@ -104,9 +116,17 @@ export function authMiddleware(core: Core): MiddlewareHandler<SimEnv> {
         if (secret === user.password && secret !== user.apiToken)
           return unauthorized(c, CLOUD_PASSWORD_MESSAGE);
         if (secret !== user.apiToken) return unauthorized(c);
-      } else if (login.toLowerCase() !== user.name.toLowerCase() || secret !== user.password) {
+      } else {
+        const threshold = core.faults.captchaThreshold();
+        if (threshold !== undefined && core.failedLogins.count(user.name) >= threshold) {
+          return captchaRequired(c, ctx.baseUrl);
+        }
         // Server/DC Basic takes the username, not the email address.
-        return unauthorized(c);
+        if (login.toLowerCase() !== user.name.toLowerCase() || secret !== user.password) {
+          core.failedLogins.fail(user.name);
+          return unauthorized(c);
+        }
+        core.failedLogins.clear(user.name);
       }
       accept(user, 'basic');
       return next();

@@ -18,3 +18,14 @@ export function createSessionStore() {
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
 export const SESSION_COOKIE = 'JSESSIONID';
+
+/** Consecutive failed Basic logins per user (Jira Server's CAPTCHA trigger). */
+export function createFailedLogins() {
+  const failures = new Map<string, number>();
+  return {
+    count: (userName: string) => failures.get(userName) ?? 0,
+    fail: (userName: string) => failures.set(userName, (failures.get(userName) ?? 0) + 1),
+    clear: (userName: string) => failures.delete(userName),
+    reset: () => failures.clear(),
+  };
+}

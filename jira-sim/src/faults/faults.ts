@@ -36,6 +36,12 @@ export const faultConfigSchema = z
         { message: 'not a valid regular expression' },
       )
       .optional(),
+    /**
+     * Server/DC only: after this many failed Basic logins in a row, Jira wants a CAPTCHA and
+     * refuses every Basic request for that user (even with the right password) until they
+     * sign in through the login page.
+     */
+    captchaAfterFailedLogins: z.number().int().min(1).max(100).optional(),
     webhooks: z
       .object({
         drop: z.number().min(0).max(1).optional(),
@@ -99,6 +105,7 @@ export function createFaults(webhookFaults: WebhookDeliveryFaults) {
       };
     },
     releaseHung,
+    captchaThreshold: () => config.captchaAfterFailedLogins,
     /** Runs before authentication: a real rate limiter or failing node answers before Jira looks at who you are. */
     middleware(): MiddlewareHandler<SimEnv> {
       return async (c, next) => {
