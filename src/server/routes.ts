@@ -2,7 +2,9 @@ import { accountsRoutes } from '../accounts/routes.js';
 import { requireAdmin } from '../accounts/middleware.js';
 import { jiraInstancesRoutes } from './routes/jira-instances.js';
 import { keysRoutes } from './routes/keys.js';
+import { mappingsRoutes } from './routes/mappings.js';
 import { oauthCallbackRoutes } from './routes/oauth-callback.js';
+import { projectsRoutes } from './routes/projects.js';
 import { webhooksReceiverRoutes } from './routes/webhooks-receiver.js';
 import { inboxRoutes } from '../sync/inbox-routes.js';
 import { webUi } from './static.js';
@@ -22,6 +24,8 @@ export const routeRegistrars: RouteRegistrar[] = [
   jiraInstancesRoutes(),
   oauthCallbackRoutes(),
   webhooksReceiverRoutes(),
+  projectsRoutes(),
+  mappingsRoutes(),
   inboxRoutes(),
   // Last: the admin UI answers only GET/HEAD paths no API route claimed.
   (app) => {

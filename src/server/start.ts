@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { openStore, redactDatabaseUrl, type Store } from '../store/store.js';
 import { loadMasterKey, Vault, verifyMasterKey } from '../store/vault.js';
+import { startSyncScheduler } from '../sync/scheduler.js';
 import { type SyncWorkers, startSyncWorkers } from '../sync/worker-runtime.js';
 import { createApp } from './app.js';
 
@@ -126,12 +127,14 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     { config, logger, store, vault },
     { env: options.env ?? process.env },
   );
+  const syncScheduler = startSyncScheduler({ config, logger, store, vault }, options.env ?? process.env);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(sweep);
       await syncWorkers.stop();
+      await syncScheduler.stop();
       await new Promise<void>((resolve) => {
         listening.close(() => resolve());
         // Idle keep-alive connections would hold close() open until they time out.

@@ -239,6 +239,13 @@ export interface SyncMappingsTable {
   updated_at: string;
 }
 
+/** A named lease (e.g. `import:<mappingId>`) held by one server instance until `until`. */
+export interface SyncLeasesTable {
+  name: string;
+  holder: string;
+  until: string;
+}
+
 export interface SyncApiCallsTable {
   mapping_id: string;
   reason: string;
@@ -285,6 +292,7 @@ export interface Database {
   tm_executions: TmExecutionsTable;
   sync_mappings: SyncMappingsTable;
   sync_api_calls: SyncApiCallsTable;
+  sync_leases: SyncLeasesTable;
   sync_deliveries: SyncDeliveriesTable;
   jira_instances: JiraInstancesTable;
   jira_authorizations: JiraAuthorizationsTable;

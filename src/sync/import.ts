@@ -20,9 +20,10 @@ import {
 import type { SyncMappingsTable } from '../store/schema.js';
 import {
   type ApplyIssueOutcome,
-  applyIssue,
+  applyParsedIssue,
   applyProjectVersions,
   normalizeJiraTime,
+  parseIssue,
   searchFieldsFor,
 } from './apply.js';
 
@@ -386,7 +387,11 @@ async function applyPage(
     const chunk = page.issues.slice(i, i + APPLY_CHUNK);
     await deps.store.db.transaction().execute(async (trx) => {
       for (const issue of chunk) {
-        const outcome = await applyIssue(trx, mapping, issue);
+        // Jira's search just listed it: authoritative, like the id scan.
+        const parsed = parseIssue(issue);
+        const outcome = parsed
+          ? await applyParsedIssue(trx, mapping, parsed, { revive: true })
+          : 'incomplete';
         counts[outcome] = (counts[outcome] ?? 0) + 1;
       }
     });

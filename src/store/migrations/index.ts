@@ -3,6 +3,7 @@ import * as m0001 from './0001_accounts.js';
 import * as m0010 from './0010_jira_instances.js';
 import * as m0020 from './0020_tm.js';
 import * as m0021 from './0021_mappings.js';
+import * as m0022 from './0022_sync_leases.js';
 import * as m0030 from './0030_inbox.js';
 
 export type StoreMigration = { name: string; up: (db: Kysely<unknown>) => Promise<void> };
@@ -17,5 +18,6 @@ export const migrations: StoreMigration[] = [
   { name: '0010_jira_instances', up: m0010.up },
   { name: '0020_tm', up: m0020.up },
   { name: '0021_mappings', up: m0021.up },
+  { name: '0022_sync_leases', up: m0022.up },
   { name: '0030_inbox', up: m0030.up },
 ];
