@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing.js';
 
@@ -85,6 +86,66 @@ describe('/api/jira/instances', () => {
     expect((await t.admin.request(`/api/jira/instances/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await t.admin.json('GET', `/api/jira/instances/${id}`)).status).toBe(404);
     expect(t.logs.join('\n')).not.toContain('pat-value-5150');
+  });
+
+  it('never answers hostile input with a 5xx', async () => {
+    // Only loopback addresses that refuse connections: the fuzz must not reach any real host.
+    const local = fc.constantFrom(
+      'http://127.0.0.1:1',
+      'https://127.0.0.1:1/jira/',
+      'http://[::1]:1',
+      'ftp://127.0.0.1',
+    );
+    const auth = fc.oneof(
+      fc.record(
+        {
+          mode: fc.constantFrom('oauth1', 'pat', 'basic', 'oauth2-dc', 'oauth2-cloud', 'x'),
+          consumerKey: fc.string(),
+          token: fc.string(),
+          username: fc.string(),
+          password: fc.string(),
+          clientId: fc.string(),
+          clientSecret: fc.string(),
+          privateKey: fc.string(),
+        },
+        { requiredKeys: ['mode'] },
+      ),
+      fc.anything(),
+    );
+    const body = fc.oneof(
+      fc.record(
+        {
+          name: fc.string(),
+          jiraUrl: fc.oneof(local, fc.string()),
+          baseUrl: fc.oneof(fc.webUrl(), fc.string()),
+          proxyUrl: fc.oneof(local, fc.string()),
+          tls: fc.record({ verify: fc.boolean(), caPem: fc.string() }, { requiredKeys: [] }),
+          auth,
+        },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const res = await t.admin.json('POST', '/api/jira/instances', b);
+        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(
+          fc.constantFrom('oauth_token', 'oauth_verifier', 'state', 'code', 'error', 'x'),
+          fc.string(),
+        ),
+        async (q) => {
+          const res = await t.admin.request(`/oauth/callback?${new URLSearchParams(q)}`);
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('answers a bare visit to the callback with a page that says what to do', async () => {
