@@ -216,6 +216,12 @@ export async function startHarness(name: string): Promise<Harness> {
         await harness.step('failed').catch(() => {});
         writeFileSync(join(shots, 'server.log'), server.logs.join(''));
       }
+      const counts = harness.actions();
+      // The number the product is judged by: how many things a person had to do, and where.
+      process.stdout.write(
+        `[browser] ${name}: ${counts.testbridge} user actions on Testbridge, ${counts.other} elsewhere; ` +
+          `screenshots in ${shots}\n`,
+      );
       writeFileSync(
         join(shots, 'actions.json'),
         `${JSON.stringify({ counts: harness.actions(), actions: log, problems }, null, 2)}\n`,
