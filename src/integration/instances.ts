@@ -502,6 +502,8 @@ export async function updateInstance(
   }
   if (update.jiraUrl !== undefined) {
     patch.jira_url = normalizeUrl(update.jiraUrl, 'Jira URL', 'https://jira.example.com');
+    // Another address may be another Jira: forget what the old one said it was.
+    if (patch.jira_url !== row.jira_url) patch.deployment_json = null;
     connectionChanged = true;
   }
   if (update.baseUrl !== undefined) {
