@@ -1,3 +1,4 @@
+import { parseDemoFlavor } from '../server/demo.js';
 import type { Command } from 'commander';
 import { startServer } from '../server/start.js';
 
@@ -18,6 +19,7 @@ export function registerServe(program: Command): void {
       'behind a reverse proxy: take client addresses from X-Forwarded-For (env TESTBRIDGE_TRUST_PROXY)',
     )
     .option('--demo', 'also start a simulated Jira (jira-sim) with a seeded project')
+    .option('--demo-flavor <flavor>', 'demo Jira: server (default), cloud, dc9 or dc10')
     .action(
       async (opts: {
         port?: string;
@@ -26,17 +28,21 @@ export function registerServe(program: Command): void {
         dataDir?: string;
         databaseUrl?: string;
         demo?: boolean;
+        demoFlavor?: string;
         trustProxy?: boolean;
       }) => {
-        await startServer({
-          port: opts.port,
-          host: opts.host,
-          publicUrl: opts.publicUrl,
-          dataDir: opts.dataDir,
-          databaseUrl: opts.databaseUrl,
-          demo: opts.demo,
-          trustProxy: opts.trustProxy,
-        });
+        await startServer(
+          {
+            port: opts.port,
+            host: opts.host,
+            publicUrl: opts.publicUrl,
+            dataDir: opts.dataDir,
+            databaseUrl: opts.databaseUrl,
+            demo: opts.demo,
+            trustProxy: opts.trustProxy,
+          },
+          { demoFlavor: parseDemoFlavor(opts.demoFlavor) },
+        );
       },
     );
 }

@@ -10,6 +10,7 @@ import { loadMasterKey, Vault, verifyMasterKey } from '../store/vault.js';
 import { startSyncScheduler } from '../sync/scheduler.js';
 import { type SyncWorkers, startSyncWorkers } from '../sync/worker-runtime.js';
 import { createApp } from './app.js';
+import { DEMO_ADMIN_PASSWORD, type DemoFlavor, type DemoJira, startDemo } from './demo.js';
 
 export type StartOptions = {
   /** Where the first admin's password is printed; the console by default. */
@@ -19,6 +20,8 @@ export type StartOptions = {
   /** Install SIGTERM/SIGINT handlers that shut down and exit (off in tests). */
   handleSignals?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Demo mode's simulated Jira flavour (server by default). */
+  demoFlavor?: DemoFlavor;
 };
 
 export type RunningServer = {
@@ -75,8 +78,12 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
     await verifyMasterKey(store.db, vault);
 
-    const admin = await ensureFirstAdmin(store.db, { password: config.adminPassword });
-    if (admin) (options.out ?? process.stdout).write(firstAdminBanner(admin));
+    const admin = await ensureFirstAdmin(store.db, {
+      password: config.adminPassword ?? (config.demo ? DEMO_ADMIN_PASSWORD : undefined),
+    });
+    // In demo mode the demo banner names the account and its password instead.
+    if (admin && (config.adminPassword || !config.demo))
+      (options.out ?? process.stdout).write(firstAdminBanner(admin));
 
     const app = createApp({ config, logger, store, vault });
     server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
@@ -128,11 +135,14 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     { env: options.env ?? process.env },
   );
   const syncScheduler = startSyncScheduler({ config, logger, store, vault }, options.env ?? process.env);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let demoJira: DemoJira | undefined;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(sweep);
+      await demoJira?.stop();
       await syncWorkers.stop();
       await syncScheduler.stop();
       await new Promise<void>((resolve) => {
@@ -144,6 +154,16 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     })();
     return closing;
   };
+
+  if (config.demo) {
+    const demoUrl = `http://${shownHost}:${port}`;
+    demoJira = await startDemo({ config, url: demoUrl, flavor: options.demoFlavor, out: options.out }).catch(
+      async (err: unknown) => {
+        await close();
+        throw err;
+      },
+    );
+  }
 
   if (options.handleSignals ?? true) {
     const stop = (signal: string) => {
@@ -168,6 +188,5 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     process.once('SIGINT', () => stop('SIGINT'));
   }
 
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return { config, url: `http://${shownHost}:${port}`, port, store, vault, logger, close };
 }
