@@ -219,13 +219,15 @@ function envMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
 /**
  * The server's scheduler, with intervals overridable by environment so operators and the
  * process-level tests can tune them: TESTBRIDGE_SYNC_TICK_MS, TESTBRIDGE_RECONCILE_INTERVAL_MS,
- * TESTBRIDGE_ID_SCAN_INTERVAL_MS, TESTBRIDGE_IMPORT_PAGE_SIZE.
+ * TESTBRIDGE_ID_SCAN_INTERVAL_MS, TESTBRIDGE_IMPORT_PAGE_SIZE, TESTBRIDGE_SYNC_LEASE_MS (how soon another
+ * instance, or this one restarted after a crash, takes over a dead holder's import).
  */
 export function startSyncScheduler(deps: SyncDeps, env: NodeJS.ProcessEnv = process.env): SyncScheduler {
   const reconcileIntervalMs = envMs(env, 'TESTBRIDGE_RECONCILE_INTERVAL_MS');
   const idScanIntervalMs = envMs(env, 'TESTBRIDGE_ID_SCAN_INTERVAL_MS');
   const importPageSize = envMs(env, 'TESTBRIDGE_IMPORT_PAGE_SIZE');
   const tickMs = envMs(env, 'TESTBRIDGE_SYNC_TICK_MS');
+  const leaseMs = envMs(env, 'TESTBRIDGE_SYNC_LEASE_MS');
   const scheduler = new SyncScheduler(
     {
       ...deps,
@@ -236,7 +238,7 @@ export function startSyncScheduler(deps: SyncDeps, env: NodeJS.ProcessEnv = proc
         ...(importPageSize ? { importPageSize } : {}),
       },
     },
-    tickMs ? { tickMs } : {},
+    { ...(tickMs ? { tickMs } : {}), ...(leaseMs ? { leaseMs } : {}) },
   );
   registerScheduler(deps.store, scheduler);
   scheduler.start();
