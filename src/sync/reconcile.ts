@@ -25,6 +25,7 @@ import {
   applyIssue,
   applyIssueDeleted,
   applyProjectDeleted,
+  applyProjectUpdated,
   applyProjectVersions,
   parseIssue,
   applyParsedIssue,
@@ -138,6 +139,8 @@ export async function reconcileMapping(
       result.error = `The Jira project ${mapping.jiraProjectKey} no longer exists (or the account lost access to it); the mapping is suspended.`;
       return await finish();
     }
+    // A renamed key or name (project_updated may have been lost too).
+    await applyProjectUpdated(db, mapping, project);
 
     const versions = await client.projectVersions(mapping.jiraProjectId, { reason: 'reconcile', ...signal });
     const v = await applyProjectVersions(db, mapping, versions);
