@@ -6,6 +6,7 @@
 import { AppError } from '../errors.js';
 import {
   basicAuth,
+  isJiraApiError,
   type JiraAuth,
   type JiraCallEvent,
   JiraClient,
@@ -253,5 +254,45 @@ export async function jiraClientFor(
   options: JiraClientForOptions = {},
 ): Promise<JiraClient> {
   const row = await getInstance(deps.store.db, instanceId);
-  return new JiraClient(await clientOptionsFor(deps, row, options));
+  const client = new JiraClient(await clientOptionsFor(deps, row, options));
+  watchRejections(deps, row, client);
+  return client;
+}
+
+/** oauth_problem values that mean the stored OAuth 1.0a token is dead, not a passing glitch. */
+const DEAD_TOKEN = new Set(['token_rejected', 'token_expired', 'token_revoked']);
+
+/**
+ * Keeps the instance status honest between diagnostics: when Jira refuses the stored OAuth
+ * 1.0a token (revoked, expired) or the PAT/password during normal use, the instance shows it
+ * at once. OAuth 2.0 marks itself when its refresh is refused (see oauth2Manager).
+ */
+function watchRejections(deps: ConnectionDeps, row: InstanceRow, client: JiraClient): void {
+  if (row.auth_mode === 'oauth2-cloud' || row.auth_mode === 'oauth2-dc') return;
+  const transport = client.transport;
+  const request = transport.request.bind(transport);
+  transport.request = (async (req: Parameters<typeof request>[0]) => {
+    try {
+      return await request(req);
+    } catch (e) {
+      if (isJiraApiError(e, 'jira_unauthorized')) {
+        const problem =
+          (e as { authProblem?: string }).authProblem ??
+          e.jiraMessages.map((m) => /^(?:oauth_problem=)?([a-z_]+)$/.exec(m)?.[1]).find(Boolean);
+        if (row.auth_mode === 'oauth1' && problem && DEAD_TOKEN.has(problem)) {
+          await setStatus(deps, row.id, 'needs_reauthorization', e.message, {
+            setup_step: 'authorize',
+          }).catch(() => {});
+          deps.logger.warn(
+            { instanceId: row.id, problem },
+            'Jira refused the OAuth 1.0a token; re-authorization needed',
+          );
+        } else if (row.auth_mode === 'pat' || row.auth_mode === 'basic') {
+          await setStatus(deps, row.id, 'failing', e.message, { setup_step: 'credentials' }).catch(() => {});
+          deps.logger.warn({ instanceId: row.id }, 'Jira refused the stored credentials');
+        }
+      }
+      throw e;
+    }
+  }) as typeof transport.request;
 }

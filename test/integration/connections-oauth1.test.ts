@@ -277,6 +277,13 @@ for (const dialect of DIALECTS) {
       const ours = tokens.find((t) => t.consumerKey === added.consumerKey)!;
       await simJson(s, 'DELETE', `/oauth/tokens/${encodeURIComponent(ours.token)}`);
 
+      // The sync notices first: its call fails and the instance says so without waiting for diagnostics.
+      const client = await jiraClientFor(h, added.instance.id);
+      await expect(client.myself()).rejects.toMatchObject({ code: 'jira_unauthorized' });
+      const marked = await h.admin.json<InstanceJson>('GET', `/api/jira/instances/${added.instance.id}`);
+      expect(marked.body.status).toBe('needs_reauthorization');
+      expect(marked.body.statusMessage).not.toContain(ours.token);
+
       const diag = await h.admin.json<{ instance: InstanceJson; diagnostics: ReportJson }>(
         'POST',
         `/api/jira/instances/${added.instance.id}/diagnostics`,
