@@ -1,5 +1,6 @@
 import { accountsRoutes } from '../accounts/routes.js';
 import { requireAdmin } from '../accounts/middleware.js';
+import { defectsFilingRoutes } from './routes/defects-filing.js';
 import { jiraInstancesRoutes } from './routes/jira-instances.js';
 import { keysRoutes } from './routes/keys.js';
 import { mappingsRoutes } from './routes/mappings.js';
@@ -27,6 +28,7 @@ export const routeRegistrars: RouteRegistrar[] = [
   projectsRoutes(),
   mappingsRoutes(),
   inboxRoutes(),
+  defectsFilingRoutes(),
   // Last: the admin UI answers only GET/HEAD paths no API route claimed.
   (app) => {
     app.use('*', webUi());

@@ -280,6 +280,40 @@ export interface SyncDeliveriesTable {
   processed_at: string | null;
 }
 
+/** Logs and screenshots uploaded with an execution, for filing with its defect. */
+export interface TmExecutionAttachmentsTable {
+  id: string;
+  execution_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  content_base64: string;
+  created_at: string;
+}
+
+/** One defect filing per (execution, Idempotency-Key): the record that makes retries safe. */
+export interface TmDefectFilingsTable {
+  id: string;
+  execution_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  request_json: string;
+  /** `in_progress` (claimed until claimed_until), `incomplete` (a step failed: resumable) or `done`. */
+  state: string;
+  claimed_until: string | null;
+  jira_instance_id: string;
+  jira_issue_id: string | null;
+  jira_key: string | null;
+  /** tm_issues.id of the stored defect. */
+  defect_id: string | null;
+  /** JSON: the Jira steps already done (attachments by id, link, comment, assign, transition). */
+  progress_json: string;
+  last_error: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -290,6 +324,8 @@ export interface Database {
   tm_test_cases: TmTestCasesTable;
   tm_test_case_requirements: TmTestCaseRequirementsTable;
   tm_executions: TmExecutionsTable;
+  tm_execution_attachments: TmExecutionAttachmentsTable;
+  tm_defect_filings: TmDefectFilingsTable;
   sync_mappings: SyncMappingsTable;
   sync_api_calls: SyncApiCallsTable;
   sync_leases: SyncLeasesTable;

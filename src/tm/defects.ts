@@ -1,7 +1,7 @@
 /**
- * The seam for filing defects into Jira from failed executions (a later issue: createmeta
- * form, attachments, link to the requirement's issue, idempotency key). Nothing here files
- * anything yet; the server answers 501 through this so the UI can show the button disabled.
+ * The seam for filing defects into Jira from failed executions. Filing now lives in
+ * defects-filing.ts (POST /api/executions/:id/defects); `notYetDefectFiler` remains only for
+ * callers built against the seam before it was filled.
  */
 import { AppError } from '../errors.js';
 

@@ -5,6 +5,7 @@ import * as m0020 from './0020_tm.js';
 import * as m0021 from './0021_mappings.js';
 import * as m0022 from './0022_sync_leases.js';
 import * as m0030 from './0030_inbox.js';
+import * as m0040 from './0040_defect_filings.js';
 
 export type StoreMigration = { name: string; up: (db: Kysely<unknown>) => Promise<void> };
 
@@ -20,4 +21,5 @@ export const migrations: StoreMigration[] = [
   { name: '0021_mappings', up: m0021.up },
   { name: '0022_sync_leases', up: m0022.up },
   { name: '0030_inbox', up: m0030.up },
+  { name: '0040_defect_filings', up: m0040.up },
 ];
