@@ -277,7 +277,17 @@ export async function runImport(
           ...(cursor ? { resumeFrom: cursor } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
-        for await (const page of pages) {
+        // One page ahead: Jira answers the next page while this one is written (two pages
+        // in memory at most, so memory stays bounded).
+        const iterator = pages[Symbol.asyncIterator]();
+        let ahead = iterator.next();
+        for (;;) {
+          const step = await ahead;
+          if (step.done) break;
+          const page = step.value;
+          ahead = iterator.next();
+          // Surfaces at the next await; without this a failure during our writes is "unhandled".
+          ahead.catch(() => {});
           await applyPage(deps, mapping, page, counts);
           done += page.issues.length;
           if (!deployment.cloud && page.total !== undefined) total = Math.max(page.total, done);
