@@ -261,4 +261,38 @@ describeEachDialect('sync apply', (getStore) => {
     expect(row.state).toBe('suspended');
     expect(row.alert).toContain('deleted');
   });
+
+  it('version modes: unarchived hides archived versions, none keeps no releases', async () => {
+    const { db } = getStore();
+    const unarchived = await insertTestMapping(db, { versionMode: 'unarchived' });
+    const v = { id: '71', name: 'old', projectId: unarchived.jiraProjectId, archived: false };
+    expect(await applyVersion(db, unarchived, v)).toBe('created');
+    expect(await applyVersion(db, unarchived, { ...v, archived: true })).toBe('updated');
+    const hidden = await db
+      .selectFrom('tm_releases')
+      .selectAll()
+      .where('project_id', '=', unarchived.projectId)
+      .executeTakeFirstOrThrow();
+    expect(hidden.deleted_at).not.toBeNull();
+    expect(await applyVersion(db, unarchived, v)).toBe('updated');
+    const none = await insertTestMapping(db, { versionMode: 'none' });
+    expect(await applyVersion(db, none, { ...v, projectId: none.jiraProjectId })).toBe('ignored');
+  });
+
+  it('stores only the synced fields', async () => {
+    const { db } = getStore();
+    const m = await insertTestMapping(db, { syncedFields: ['summary', 'status'] });
+    expect(await applyIssue(db, m, issue(m.jiraProjectId, { id: '801' }))).toBe('created');
+    const row = await db
+      .selectFrom('tm_issues')
+      .selectAll()
+      .where('jira_issue_id', '=', '801')
+      .executeTakeFirstOrThrow();
+    expect(row.summary).toBe('A story');
+    expect(row.status).toBe('To Do');
+    expect(row.description).toBeNull();
+    expect(row.priority).toBeNull();
+    expect(row.labels).toBe('[]');
+    expect(row.assignee_id).toBeNull();
+  });
 });
