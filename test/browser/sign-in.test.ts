@@ -88,6 +88,34 @@ describe('sign-in', () => {
       await user.click(page.getByRole('button', { name: 'Sign out' }));
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
       await h.step('signed out');
+
+      // A tester is not offered the administration pages, whose APIs refuse them.
+      await page.request.post(`${h.baseUrl}/api/session`, {
+        data: { username: ADMIN_USERNAME, password: ADMIN_PASSWORD },
+      });
+      const { csrfToken } = (await (await page.request.get(`${h.baseUrl}/api/session`)).json()) as {
+        csrfToken: string;
+      };
+      const created = await page.request.post(`${h.baseUrl}/api/users`, {
+        headers: { 'X-CSRF-Token': csrfToken },
+        data: { username: 'tess', role: 'tester', password: 'tester-password-1' },
+      });
+      expect(created.status()).toBe(201);
+      await page.request.delete(`${h.baseUrl}/api/session`, { headers: { 'X-CSRF-Token': csrfToken } });
+      await page.reload();
+      await user.fill(page.getByLabel('Username'), 'tess');
+      await user.fill(page.getByLabel('Password'), 'tester-password-1');
+      await user.click(page.getByRole('button', { name: 'Sign in' }));
+      // The page left open by the admin is explained, not filled with errors.
+      await page.getByRole('heading', { name: 'For administrators only', level: 1 }).waitFor();
+      await h.step('tester on an admin page');
+      await user.click(page.getByRole('link', { name: 'Dashboard', exact: true }));
+      await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+      const nav = (await page.getByRole('navigation', { name: 'Main' }).textContent()) ?? '';
+      expect(nav).toContain('Projects');
+      expect(nav).not.toMatch(/Administration|Jira Integration|Key generator/i);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      await h.step('tester dashboard');
       expect(h.problems()).toEqual([]);
     },
     BROWSER_TEST_TIMEOUT,

@@ -4,7 +4,7 @@ import { Link, usePath } from '../router.js';
 
 type NavItem = { to: string; label: string };
 
-const NAV: { heading?: string; items: NavItem[] }[] = [
+const NAV: { heading?: string; adminOnly?: boolean; items: NavItem[] }[] = [
   {
     items: [
       { to: '/', label: 'Dashboard' },
@@ -13,6 +13,7 @@ const NAV: { heading?: string; items: NavItem[] }[] = [
   },
   {
     heading: 'Administration',
+    adminOnly: true,
     items: [
       { to: '/admin/jira', label: 'Jira Integration' },
       { to: '/admin/keys', label: 'Key generator' },
@@ -53,7 +54,8 @@ export function Layout({
         </div>
       </header>
       <nav className="sidenav" aria-label="Main">
-        {NAV.map((group) => (
+        {/* The server refuses these pages' APIs to testers; do not offer them dead ends. */}
+        {NAV.filter((group) => !group.adminOnly || user.role === 'admin').map((group) => (
           <div className="nav-group" key={group.heading ?? group.items[0]?.to}>
             {group.heading ? <p className="nav-heading">{group.heading}</p> : null}
             <ul>

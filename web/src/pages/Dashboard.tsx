@@ -1,4 +1,4 @@
-import { listJiraInstances } from '../api.js';
+import { listJiraInstances, type User } from '../api.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Page } from '../components/Page.js';
 import { Link } from '../router.js';
@@ -25,7 +25,22 @@ function IntegrationHealth() {
   );
 }
 
-export function Dashboard() {
+export function Dashboard({ user }: { user: User }) {
+  if (user.role !== 'admin') {
+    return (
+      <Page title="Dashboard">
+        <div className="cards">
+          <section className="card" aria-labelledby="projects-title">
+            <h2 id="projects-title">Your work</h2>
+            <p>
+              Test cases, executions and the Jira requirements they cover live in{' '}
+              <Link to="/projects">Projects</Link>.
+            </p>
+          </section>
+        </div>
+      </Page>
+    );
+  }
   return (
     <Page title="Dashboard">
       <div className="cards">

@@ -11,3 +11,14 @@ export function NotFound() {
     </Page>
   );
 }
+
+export function AdminOnly() {
+  return (
+    <Page title="For administrators only">
+      <p>This page manages Testbridge's Jira connections and keys, which only administrators may change.</p>
+      <p>
+        Ask an administrator if you need something here, or <Link to="/">go to the dashboard</Link>.
+      </p>
+    </Page>
+  );
+}
