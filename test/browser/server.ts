@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -19,8 +20,10 @@ export async function startTestbridgeForBrowser(options: {
     },
   });
   try {
+    // The public URL must be the real listen URL so Jira's OAuth callback and webhooks reach us.
+    const port = await freePort();
     const server = await startServer(
-      { port: 0, host: '127.0.0.1', dataDir },
+      { port, host: '127.0.0.1', dataDir, publicUrl: `http://127.0.0.1:${port}` },
       {
         handleSignals: false,
         out: sink,
@@ -42,4 +45,16 @@ export async function startTestbridgeForBrowser(options: {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }
