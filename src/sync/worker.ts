@@ -36,7 +36,7 @@ export type WorkerOptions = {
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   batchSize: 200,
-  leaseMs: 5 * 60_000,
+  leaseMs: 60_000,
   maxAttempts: 6,
   retryBaseMs: 2_000,
   retryMaxMs: 10 * 60_000,
@@ -229,10 +229,19 @@ export class InboxWorker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // SQLite has one process: claims left by a killed predecessor need not wait out their lease.
+    if (this.deps.store.dialect === 'sqlite')
+      this.running = this.deps.store.db
+        .updateTable('sync_deliveries')
+        .set({ claimed_until: null })
+        .where('claimed_until', 'is not', null)
+        .execute()
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not release old inbox claims'));
     const loop = async () => {
       if (this.stopped) return;
       let claimed = 0;
       try {
+        await this.running;
         this.running = this.runOnce();
         claimed = ((await this.running) as BatchReport).claimed;
       } catch (err) {
