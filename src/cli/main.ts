@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../errors.js';
 import { registerJira } from './jira.js';
 import { registerKeys } from './keys.js';
+import { registerMappings } from './mappings.js';
 import { registerOAuth1 } from './oauth1.js';
 import { registerServe } from './serve.js';
 import { registerUsers } from './users.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerOAuth1(program);
   registerJira(program);
+  registerMappings(program);
   return program;
 }
 
