@@ -78,7 +78,7 @@ export async function listExecutionAttachments(
     .select(['id', 'execution_id', 'filename', 'content_type', 'size', 'created_at'])
     .where('execution_id', '=', executionId)
     .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('filename')
     .execute();
   return rows.map(attachmentView);
 }
@@ -253,7 +253,14 @@ async function defectTypeOf(
   mapping: Mapping,
   wanted: string | undefined,
 ): Promise<JiraIssueType> {
-  const types = await client.createMetaIssueTypes(mapping.jiraProjectKey);
+  let types: JiraIssueType[];
+  try {
+    types = await client.createMetaIssueTypes(mapping.jiraProjectKey);
+  } catch (e) {
+    // The old createmeta leaves out projects the account cannot create in: same meaning as [].
+    if (!isJiraApiError(e, 'jira_not_found') || e.jiraStatus !== 200) throw e;
+    types = [];
+  }
   if (types.length === 0) {
     throw new AppError(
       'jira_cannot_create',
