@@ -155,10 +155,11 @@ export async function startHarness(name: string): Promise<Harness> {
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
 
   const log: ActionRecord[] = [];
-  const record = (kind: ActionKind, target: string) => {
+  // Counted against the page the action happens on: Jira's tabs count as Jira's.
+  const record = (kind: ActionKind, target: string, on: Page = page) => {
     const origin = (() => {
       try {
-        return new URL(page.url()).origin;
+        return new URL(on.url()).origin;
       } catch {
         return 'about:blank';
       }
@@ -169,11 +170,11 @@ export async function startHarness(name: string): Promise<Harness> {
 
   const user: UserActions = {
     async click(target, label) {
-      record('click', describe(target, label));
+      record('click', describe(target, label), target.page());
       await target.click();
     },
     async fill(target, value, label) {
-      record('fill', describe(target, label));
+      record('fill', describe(target, label), target.page());
       await target.fill(value);
     },
     async press(key) {
@@ -185,7 +186,7 @@ export async function startHarness(name: string): Promise<Harness> {
       await page.keyboard.type(text);
     },
     async check(target, label) {
-      record('check', describe(target, label));
+      record('check', describe(target, label), target.page());
       await target.check();
     },
   };

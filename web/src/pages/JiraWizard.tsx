@@ -307,7 +307,7 @@ export function JiraWizard() {
           <button
             type="submit"
             className="button button-primary"
-            disabled={busy || keyState.status === 'bad'}
+            disabled={busy || (keySource === 'paste' && keyState.status === 'bad')}
           >
             {busy ? 'Adding…' : 'Add instance'}
           </button>
