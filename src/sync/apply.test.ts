@@ -4,6 +4,7 @@ import { describeEachDialect } from '../store/testing.js';
 import {
   applyIssue,
   applyIssueDeleted,
+  applyParsedIssue,
   applyProjectDeleted,
   applyProjectUpdated,
   applyProjectVersions,
@@ -188,6 +189,10 @@ describeEachDialect('sync apply', (getStore) => {
     expect(await applyIssueDeleted(db, m, '401')).toBe('deleted');
     expect(await applyIssueDeleted(db, m, '401')).toBe('unchanged');
     expect(await applyIssue(db, m, x)).toBe('stale');
+    // An import page read before the deletion does not bring it back either.
+    const parsed = parseIssue(x);
+    if (!parsed) throw new Error('unparsable');
+    expect(await applyParsedIssue(db, m, parsed, { revive: true })).toBe('stale');
     expect(await applyIssueDeleted(db, m, '999999')).toBe('ignored');
   });
 

@@ -180,7 +180,9 @@ export function kindOf(
 
 /** Removed rows come back only for a strictly newer state: a deletion or scan result is final for what it saw. */
 function canOverwrite(row: IssueRow, updated: string, revive: boolean): boolean {
-  if (revive) return updated >= row.jira_updated;
+  // Not even a search result revives a deletion: the page may have been read before the
+  // delete event we applied since. Jira never reuses an id, so a deletion is final.
+  if (revive && row.removed_reason !== 'deleted') return updated >= row.jira_updated;
   if (
     row.removed_reason === 'deleted' ||
     row.removed_reason === 'out-of-scope' ||
