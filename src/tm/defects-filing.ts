@@ -356,6 +356,8 @@ export const defectFilingInputSchema = z
 export type DefectFilingInput = z.infer<typeof defectFilingInputSchema>;
 
 type Progress = {
+  /** Set before the create call: if its answer is lost, a retry looks for the issue first. */
+  createAttempted?: boolean;
   attachments: string[];
   links: string[];
   linkType?: string;
@@ -515,6 +517,7 @@ export async function fileDefect(
     });
   }
   const hash = hashOf(input);
+  const id = randomUUID();
   let row = await findFiling(db, executionId, idempotencyKey);
   if (row) return resume(deps, row, hash, options);
 
@@ -534,6 +537,7 @@ export async function fileDefect(
       cloud: deployment.cloud,
       where: `${type.name} in ${s.mapping.jiraProjectKey}`,
     });
+    fields = withMarker(fields, markerOf(id));
     const uploaded = await listExecutionAttachments(db, executionId);
     attachmentIds = input.attachmentIds ?? uploaded.map((a) => a.id);
     const unknown = attachmentIds.filter((id) => !uploaded.some((a) => a.id === id));
@@ -558,7 +562,6 @@ export async function fileDefect(
 
   const now = new Date().toISOString();
   const stored: StoredRequest = { input, fields, attachmentIds };
-  const id = randomUUID();
   try {
     await db
       .insertInto('tm_defect_filings')
@@ -701,7 +704,19 @@ async function run(
   let step = 'create the issue';
   try {
     const cloud = (await client.deployment()).cloud;
+    if (!jiraIssueId && progress.createAttempted) {
+      step = 'look for an issue created by an earlier attempt';
+      const found = await findByMarker(client, s.mapping, markerOf(row.id));
+      if (found) {
+        jiraIssueId = found.id;
+        jiraKey = found.key;
+        await save();
+      }
+    }
     if (!jiraIssueId) {
+      step = 'create the issue';
+      progress.createAttempted = true;
+      await save();
       const issue = await client.createIssue({ fields: stored.fields });
       jiraIssueId = issue.id;
       jiraKey = issue.key;
@@ -814,6 +829,38 @@ async function run(
     .where('id', '=', row.id)
     .executeTakeFirstOrThrow();
   return { view: filingView(done, await baseUrlOf(deps, done.jira_instance_id), false), created };
+}
+
+/**
+ * A word unique to the filing, put in the description: Jira's create is not idempotent, so
+ * when its answer is lost (timeout, 5xx from a proxy after Jira committed) the retry can find
+ * the issue with a text search instead of creating a second one.
+ */
+const markerOf = (filingId: string) => `tbfiling${filingId.replace(/-/g, '')}`;
+
+function withMarker(fields: Record<string, unknown>, marker: string): Record<string, unknown> {
+  const d = fields.description;
+  if (typeof d !== 'string' || d.includes(marker)) return fields;
+  return { ...fields, description: `${d}\n\n_Testbridge filing ${marker}_` };
+}
+
+async function findByMarker(
+  client: JiraClient,
+  mapping: Mapping,
+  marker: string,
+): Promise<{ id: string; key: string } | undefined> {
+  const jql = `project = ${mapping.jiraProjectId} AND text ~ "${marker}" ORDER BY created ASC`;
+  for await (const issue of client.searchIssues(jql, { fields: ['summary', 'description'], pageSize: 5 })) {
+    const description = issue.fields?.description;
+    // Full-text search may match loosely: trust only an exact marker in the description.
+    if (
+      typeof description === 'string'
+        ? description.includes(marker)
+        : JSON.stringify(description ?? '').includes(marker)
+    )
+      return { id: issue.id, key: issue.key };
+  }
+  return undefined;
 }
 
 /** The local defect, stored exactly as the sync stores any issue of the mapped project. */

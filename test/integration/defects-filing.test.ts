@@ -15,7 +15,8 @@ import { routeRegistrars } from '../../src/server/routes.js';
 import { createTestApp, type TestApp, type TestClient } from '../../src/server/testing.js';
 import { describeEachDialect } from '../../src/store/testing.js';
 import { applyIssue } from '../../src/sync/apply.js';
-import type { DefectFilingView } from '../../src/tm/defects-filing.js';
+import { type DefectFilingView, fileDefect } from '../../src/tm/defects-filing.js';
+import type { FetchLike } from '../../src/jira/index.js';
 import { exportProject, type Flavor, simJson, startSim } from './sync-support.js';
 
 type SimUser = { name: string; accountId: string; emailAddress: string; password: string; apiToken?: string };
@@ -314,6 +315,47 @@ describeEachDialect('defect filing from failed executions', (getStore) => {
       expect(after).toHaveLength(1);
       expect(after[0]?.fields.issuelinks).toHaveLength(1);
       expect(after[0]?.fields.comment.comments).toHaveLength(1);
+    });
+
+    it(`${flavor}: when Jira creates the issue but its answer is lost, the retry finds it instead of filing twice`, async () => {
+      const executionId = await failedExecution(testCaseId);
+      const key = randomUUID();
+      const summary = `Lost answer (${flavor} ${key.slice(0, 8)})`;
+      let lost = 0;
+      // Jira commits the create, then the answer never arrives (a proxy's 502).
+      const lossy: FetchLike = async (input, init) => {
+        const res = await fetch(input, init as RequestInit);
+        if (
+          init?.method === 'POST' &&
+          /\/rest\/api\/2\/issue$/.test(new URL(String(input)).pathname) &&
+          lost++ === 0
+        )
+          return new Response('<html>Bad Gateway</html>', {
+            status: 502,
+            headers: { 'content-type': 'text/html' },
+          });
+        return res;
+      };
+      const deps = { store: t.store, vault: t.vault, logger: t.logger, config: t.config };
+      const request = {
+        executionId,
+        idempotencyKey: key,
+        input: { fields: { summary }, comment: null },
+        userId: t.adminUser.id,
+      };
+      const retry = { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 };
+      await expect(
+        fileDefect(deps, request, { jira: { transport: { fetch: lossy, retry } } }),
+      ).rejects.toMatchObject({ code: 'jira_unavailable' });
+      expect(lost).toBe(1);
+      expect(await issuesBySummary(summary)).toHaveLength(1);
+      const again = await fileDefect(deps, request, { jira: { transport: { fetch: lossy, retry } } });
+      expect(again.created).toBe(false);
+      expect(again.view.state).toBe('done');
+      const issues = await issuesBySummary(summary);
+      expect(issues).toHaveLength(1);
+      expect(again.view.jiraKey).toBe(issues[0]?.key);
+      expect(again.view.links).toEqual([requirementKey]);
     });
 
     it(`${flavor}: a Jira account that may not create issues gets an explained 403; passed runs are refused`, async () => {
