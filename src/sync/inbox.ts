@@ -64,7 +64,14 @@ export class InboxWriter {
           const outcomes = await this.write(batch);
           for (const [i, b] of batch.entries()) b.resolve(outcomes[i] ?? 'stored');
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          // One bad row (its mapping removed a moment ago) must not fail its neighbours.
+          if (batch.length === 1) for (const b of batch) b.reject(err);
+          else
+            for (const b of batch)
+              await this.write([b]).then(
+                ([o]) => b.resolve(o ?? 'stored'),
+                (e: unknown) => b.reject(e),
+              );
         }
       }
     } finally {

@@ -193,6 +193,21 @@ describeEachDialect('webhook receiver and inbox', (getStore) => {
     expect(t.logs.join('\n')).not.toContain(sealed.webhookToken);
   });
 
+  it('answers 401 (not 5xx) for a mapping removed while its token was cached, without failing its neighbours', async () => {
+    const gone = await insertTestMapping(t.store.db, { jiraProjectId: '30000' });
+    const body = JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: { id: '5' } });
+    expect((await post(gone.webhookToken, body, { 'x-atlassian-webhook-identifier': 'g-1' })).status).toBe(
+      202,
+    );
+    await t.store.db.deleteFrom('sync_mappings').where('id', '=', gone.id).execute();
+    const [late, neighbour] = await Promise.all([
+      post(gone.webhookToken, body, { 'x-atlassian-webhook-identifier': 'g-2' }),
+      post(open.webhookToken, body, { 'x-atlassian-webhook-identifier': 'n-1' }),
+    ]);
+    expect(late.status).toBe(401);
+    expect(neighbour.status).toBe(202);
+  });
+
   it('refuses a body over the cap with 413 and keeps nothing', async () => {
     const before = (await rows(open.id)).length;
     const big = JSON.stringify({ webhookEvent: 'jira:issue_updated', pad: 'x'.repeat(300 * 1024) });

@@ -143,13 +143,28 @@ export function createReceiver(
         const v = c.req.header(name);
         if (v !== undefined) headers[name] = v.slice(0, 200);
       }
-      const outcome: InsertOutcome = await writer.insert({
-        mappingId: t.mappingId,
-        identifier: c.req.header('x-atlassian-webhook-identifier'),
-        body: Buffer.from(bytes).toString('utf8'),
-        headers,
-        receivedAt: new Date(now()).toISOString(),
-      });
+      let outcome: InsertOutcome;
+      try {
+        outcome = await writer.insert({
+          mappingId: t.mappingId,
+          identifier: c.req.header('x-atlassian-webhook-identifier'),
+          body: Buffer.from(bytes).toString('utf8'),
+          headers,
+          receivedAt: new Date(now()).toISOString(),
+        });
+      } catch (cause) {
+        // The mapping may have been removed since its token was cached.
+        if (!(await target(token, true))) throw unauthorized();
+        throw new AppError(
+          'inbox_unavailable',
+          'The delivery could not be stored; Jira will send it again.',
+          {
+            status: 503,
+            hint: 'Check that the database is running; Jira retries failed deliveries.',
+            cause,
+          },
+        );
+      }
       return c.json({ status: outcome }, outcome === 'stored' ? 202 : 200);
     },
   };
