@@ -50,7 +50,7 @@ type StoredCounts = { counts: ImportCounts; runStartedAt?: string; runDone?: num
 
 /** Server/DC serves up to 1000 issues a page; Cloud's enhanced search up to 100 with fields (5000 ids only). */
 export const PAGE_SIZE = { server: 1000, cloud: 100, cloudIdsOnly: 5000 } as const;
-const APPLY_CHUNK = 250;
+const APPLY_CHUNK = 100;
 
 const issueTypeList = (types: string[]) => types.map((t) => `"${t.replace(/["\\]/g, '\\$&')}"`).join(', ');
 

@@ -168,10 +168,22 @@ export async function reconcileMapping(
       }
     }
 
-    const scanDue =
+    let scanDue =
       options.idScan === true ||
       (options.idScan !== false &&
         (!row.last_id_scan_at || Date.now() - Date.parse(row.last_id_scan_at) >= settings.idScanIntervalMs));
+    if (!scanDue && options.idScan !== false) {
+      // A project whose ids fit in one search page costs one call to scan: do it every run,
+      // so deletions and moves out (which no `updated >=` search can see) show up at once.
+      const live = await db
+        .selectFrom('tm_issues')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('project_id', '=', mapping.projectId)
+        .where('removed_reason', 'is', null)
+        .executeTakeFirst();
+      const onePage = (await client.deployment()).cloud ? PAGE_SIZE.cloudIdsOnly : PAGE_SIZE.server;
+      scanDue = Number(live?.n ?? 0) < onePage;
+    }
     if (scanDue) result.idScan = await idScan(deps, client, counter, mapping, count, options.signal);
 
     result.watermark = mark;
