@@ -188,4 +188,37 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
     },
     BROWSER_TEST_TIMEOUT,
   );
+
+  it(
+    'connects with a personal access token and shows the diagnostics straight away, never the token',
+    async () => {
+      try {
+        const { page, user } = h;
+        const res = await fetch(`${sim.url}/rest/sim/1.0/pats`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user: 'admin', name: 'Testbridge' }),
+        });
+        const { rawToken } = (await res.json()) as { rawToken: string };
+        await page.goto(`${h.baseUrl}/admin/jira/new`);
+        await user.fill(page.getByLabel('Jira URL'), sim.url);
+        await user.fill(page.getByLabel('Name (optional)'), 'With a token');
+        await user.check(page.getByRole('radio', { name: /Personal access token/ }));
+        await user.fill(page.getByLabel('Personal access token', { exact: true }), rawToken);
+        await user.click(page.getByRole('button', { name: 'Add instance' }));
+        await page.getByText('Diagnostics passed.').waitFor();
+        await h.step('pat connected');
+        expect(await page.content()).not.toContain(rawToken);
+
+        // The list links every instance to its page.
+        await page.goto(`${h.baseUrl}/admin/jira`);
+        await page.getByRole('link', { name: 'With a token' }).waitFor();
+        await h.step('instances list');
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    },
+    BROWSER_TEST_TIMEOUT,
+  );
 });

@@ -331,6 +331,13 @@ export function JiraInstancePage({ id }: { id: string }) {
     );
   }
   const status = STATUS[instance.status] ?? { label: instance.status, tone: 'neutral' };
+  // An authorization that failed while the admin was away (Deny in Jira, expired) is shown on return.
+  const lastAuthorization = instance.authorization;
+  const rawProblem = lastAuthorization?.error;
+  const authorizationProblem =
+    typeof rawProblem === 'string'
+      ? { message: rawProblem, hint: undefined }
+      : (rawProblem ?? { message: '', hint: undefined });
   const showAuthorize =
     !setupDone && instance.setupStep !== 'diagnostics' && instance.setupStep !== 'credentials';
   return (
@@ -366,7 +373,8 @@ export function JiraInstancePage({ id }: { id: string }) {
         ) : null}
       </p>
       {instance.statusMessage ? <p className="muted">{instance.statusMessage}</p> : null}
-      {instance.next && !setupDone ? (
+      {/* The server's next step is worded for API users too; the setup panel below already says it for the UI. */}
+      {instance.next && !setupDone && !/\/api\//.test(instance.next.action) ? (
         <div className="notice notice-info" role="status">
           <p className="notice-message">{instance.next.action}</p>
           {instance.next.hint ? <p className="notice-hint">{instance.next.hint}</p> : null}
@@ -382,6 +390,14 @@ export function JiraInstancePage({ id }: { id: string }) {
         />
       ) : null}
       {actionError ? <ErrorNotice error={actionError} /> : null}
+      {!setupDone && lastAuthorization?.status === 'failed' && lastAuthorization.error ? (
+        <div className="notice notice-error" role="alert">
+          <p className="notice-message">
+            The last authorization did not complete: {authorizationProblem.message}
+          </p>
+          <p className="notice-hint">{authorizationProblem.hint ?? 'Start the authorization again below.'}</p>
+        </div>
+      ) : null}
 
       {!setupDone || reauthorizing ? (
         <section className="panel" aria-labelledby="setup-title">

@@ -43,7 +43,9 @@ function InstancesTable({ instances }: { instances: JiraInstance[] }) {
         <tbody>
           {instances.map((i) => (
             <tr key={i.id}>
-              <th scope="row">{i.name}</th>
+              <th scope="row">
+                <Link to={`/admin/jira/instances/${encodeURIComponent(i.id)}`}>{i.name}</Link>
+              </th>
               <td>
                 <span className="url">{i.baseUrl}</span>
               </td>
