@@ -209,7 +209,12 @@ describeEachDialect('live sync under webhook faults (dc10, signed)', (getStore) 
     const first = stories[0];
     if (first) await jira(sim, creds, 'DELETE', `/rest/api/2/issue/${first.id}`);
     await jira(sim, creds, 'POST', '/rest/api/2/issue', {
-      fields: { project: { key: 'SIM' }, issuetype: { name: 'Bug' }, summary: 'New bug', description: 'Steps' },
+      fields: {
+        project: { key: 'SIM' },
+        issuetype: { name: 'Bug' },
+        summary: 'New bug',
+        description: 'Steps',
+      },
     });
     await simJson(sim, 'POST', '/webhook-deliveries/flush');
     await simJson(sim, 'DELETE', '/faults');
