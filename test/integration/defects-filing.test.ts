@@ -358,6 +358,61 @@ describeEachDialect('defect filing from failed executions', (getStore) => {
       expect(again.view.links).toEqual([requirementKey]);
     });
 
+    it(`${flavor}: the same key sent twice at once files one issue`, async () => {
+      const executionId = await failedExecution(testCaseId);
+      const key = randomUUID();
+      const summary = `Double click (${flavor} ${key.slice(0, 8)})`;
+      const send = () =>
+        tester.json<DefectFilingView | ErrorJson>(
+          'POST',
+          `/api/executions/${executionId}/defects`,
+          { fields: { summary } },
+          { 'idempotency-key': key },
+        );
+      const answers = await Promise.all([send(), send()]);
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toContain(201);
+      expect([200, 409]).toContain(statuses.find((x) => x !== 201));
+      expect(await issuesBySummary(summary)).toHaveLength(1);
+      // Once the first finished, the second key holder gets its result.
+      const later = await send();
+      expect(later.status).toBe(200);
+      expect((later.body as DefectFilingView).replayed).toBe(true);
+    });
+
+    it(`${flavor}: uploads are multipart, size-capped and refused clearly otherwise`, async () => {
+      const executionId = await failedExecution(testCaseId);
+      const url = `/api/executions/${executionId}/attachments`;
+      const big = new FormData();
+      big.append('file', new Blob([new Uint8Array(10 * 1024 * 1024 + 1)]), 'huge.log');
+      const tooBig = await tester.request(url, { method: 'POST', body: big });
+      expect(tooBig.status).toBe(413);
+      expect(((await tooBig.json()) as ErrorJson).error.code).toBe('attachment_too_large');
+      const notMultipart = await tester.json<ErrorJson>('POST', url, { file: 'x' });
+      expect(notMultipart.status).toBe(415);
+      expect(notMultipart.body.error.hint).toContain('multipart');
+      const empty = new FormData();
+      empty.append('other', 'x');
+      const none = await tester.request(url, { method: 'POST', body: empty });
+      expect(none.status).toBe(400);
+      const named = new FormData();
+      named.append('file', new Blob(['x']), '../../etc/passwd');
+      const ok = await tester.request(url, { method: 'POST', body: named });
+      expect(ok.status).toBe(201);
+      expect(((await ok.json()) as { attachments: { filename: string }[] }).attachments[0]?.filename).toBe(
+        'passwd',
+      );
+      const unknownFile = await tester.json<ErrorJson>(
+        'POST',
+        `/api/executions/${executionId}/defects`,
+        { attachmentIds: ['nope'] },
+        { 'idempotency-key': randomUUID() },
+      );
+      expect(unknownFile.status).toBe(400);
+      expect(unknownFile.body.error.fields?.attachmentIds).toContain('nope');
+      expect((await t.anonymous().request(url)).status).toBe(401);
+    });
+
     it(`${flavor}: a Jira account that may not create issues gets an explained 403; passed runs are refused`, async () => {
       const instanceId = await connect('tester');
       const demo = await exportProject(sim, 'DEMO');
