@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { accountsRoutes } from '../accounts/routes.js';
 import { insertTestMapping } from '../integration/mappings-testing.js';
@@ -206,6 +207,38 @@ describeEachDialect('webhook receiver and inbox', (getStore) => {
     ]);
     expect(late.status).toBe(401);
     expect(neighbour.status).toBe(202);
+  });
+
+  it('never answers 5xx to hostile bodies, headers or tokens, and the worker keeps what it cannot use with a reason', async () => {
+    const m = await insertTestMapping(t.store.db, { jiraProjectId: '40000' });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 2048 }),
+        fc.option(fc.string({ maxLength: 300 }), { nil: undefined }),
+        fc.option(fc.string({ maxLength: 100 }), { nil: undefined }),
+        fc.boolean(),
+        async (bytes, identifier, signature, goodToken) => {
+          const headers: Record<string, string> = {};
+          const clean = (v: string) => v.replace(/[^\x20-\x7e]/g, '');
+          if (identifier !== undefined) headers['x-atlassian-webhook-identifier'] = clean(identifier);
+          if (signature !== undefined) headers['x-hub-signature'] = clean(signature);
+          const res = await t.app.request(`/webhooks/jira/${goodToken ? m.webhookToken : 'x'.repeat(40)}`, {
+            method: 'POST',
+            headers,
+            body: bytes,
+          });
+          expect([200, 202, 401]).toContain(res.status);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    await worker().drain();
+    const kept = await rows(m.id);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const r of kept) {
+      expect(['applied', 'ignored']).toContain(r.state);
+      expect(r.reason).toBeTruthy();
+    }
   });
 
   it('refuses a body over the cap with 413 and keeps nothing', async () => {

@@ -148,7 +148,9 @@ export function createReceiver(
         outcome = await writer.insert({
           mappingId: t.mappingId,
           identifier: c.req.header('x-atlassian-webhook-identifier'),
-          body: Buffer.from(bytes).toString('utf8'),
+          // PostgreSQL text cannot hold NUL; valid JSON never has a raw one (it writes \u0000),
+          // so such a body is unusable anyway and is kept, marked, for the worker to ignore.
+          body: Buffer.from(bytes).toString('utf8').replace(/\0/g, '\uFFFD'),
           headers,
           receivedAt: new Date(now()).toISOString(),
         });
