@@ -813,11 +813,17 @@ async function run(
     await save({ state: 'done', claimed_until: null, last_error: null });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await save({
-      state: 'incomplete',
-      claimed_until: null,
-      last_error: `${step}: ${message}`.slice(0, 2000),
-    });
+    if (!jiraIssueId && step === 'create the issue' && refusedForSure(e)) {
+      // Jira answered the create with a definite refusal: nothing exists in Jira, so the key
+      // is released and the caller may fix the request and send it again under the same key.
+      await db.deleteFrom('tm_defect_filings').where('id', '=', row.id).execute();
+    } else {
+      await save({
+        state: 'incomplete',
+        claimed_until: null,
+        last_error: `${step}: ${message}`.slice(0, 2000),
+      });
+    }
     throw explain(e, step, jiraKey);
   } finally {
     await counter.flush();
@@ -881,19 +887,32 @@ async function storeDefect(
   return stored?.id ?? null;
 }
 
+/** A 4xx other than 408/409/429: Jira looked at the request and did not act on it. */
+function refusedForSure(e: unknown): boolean {
+  return (
+    isJiraApiError(e) &&
+    e.jiraStatus !== undefined &&
+    e.jiraStatus >= 400 &&
+    e.jiraStatus < 500 &&
+    ![408, 409, 429].includes(e.jiraStatus)
+  );
+}
+
 /** Jira's failure, said with the step it stopped at and how a retry continues. */
 function explain(e: unknown, step: string, jiraKey: string | null): unknown {
   if (!(e instanceof AppError)) return e;
   const resumeHint = jiraKey
     ? ` ${jiraKey} is already in Jira: retry with the same Idempotency-Key and Testbridge resumes from this step without filing it twice.`
-    : ' Nothing was created in Jira yet; retry with the same Idempotency-Key.';
+    : refusedForSure(e)
+      ? ' Nothing was created in Jira; fix the request and send it again.'
+      : ' Retry with the same Idempotency-Key: if Jira created the issue anyway, Testbridge finds it instead of filing it twice.';
   if (isJiraApiError(e) && e.code === 'jira_bad_request' && Object.keys(e.fieldErrors).length && !jiraKey) {
     return new FieldErrors(
       `Jira refused the defect: ${Object.entries(e.fieldErrors)
         .map(([f, m]) => `${f}: ${m}`)
         .join('; ')}`.slice(0, 1000),
       e.fieldErrors,
-      'Fix the fields named in error.fields and send the request with a new Idempotency-Key (this one is bound to the refused body).',
+      'Fix the fields named in error.fields and send the request again (the same Idempotency-Key may be reused: nothing was filed).',
     );
   }
   return new AppError(e.code, `Filing the defect stopped at "${step}": ${e.message}`, {

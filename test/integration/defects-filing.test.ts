@@ -15,7 +15,7 @@ import { routeRegistrars } from '../../src/server/routes.js';
 import { createTestApp, type TestApp, type TestClient } from '../../src/server/testing.js';
 import { describeEachDialect } from '../../src/store/testing.js';
 import { applyIssue } from '../../src/sync/apply.js';
-import { type DefectFilingView, fileDefect } from '../../src/tm/defects-filing.js';
+import { type DefectFilingView, FieldErrors, fileDefect } from '../../src/tm/defects-filing.js';
 import type { FetchLike } from '../../src/jira/index.js';
 import { exportProject, type Flavor, simJson, startSim } from './sync-support.js';
 
@@ -356,6 +356,45 @@ describeEachDialect('defect filing from failed executions', (getStore) => {
       expect(issues).toHaveLength(1);
       expect(again.view.jiraKey).toBe(issues[0]?.key);
       expect(again.view.links).toEqual([requirementKey]);
+    });
+
+    it(`${flavor}: Jira's own per-field refusal of the create is a per-field 400 and frees the key`, async () => {
+      const executionId = await failedExecution(testCaseId);
+      const key = randomUUID();
+      const summary = `Refused (${flavor} ${key.slice(0, 8)})`;
+      let refuse = true;
+      const refusing: FetchLike = async (input, init) => {
+        if (
+          refuse &&
+          init?.method === 'POST' &&
+          new URL(String(input)).pathname.endsWith('/rest/api/2/issue')
+        )
+          return new Response(
+            JSON.stringify({ errorMessages: [], errors: { environment: 'Environment is required.' } }),
+            {
+              status: 400,
+              headers: { 'content-type': 'application/json' },
+            },
+          );
+        return fetch(input, init as RequestInit);
+      };
+      const deps = { store: t.store, vault: t.vault, logger: t.logger, config: t.config };
+      const request = {
+        executionId,
+        idempotencyKey: key,
+        input: { fields: { summary } },
+        userId: t.adminUser.id,
+      };
+      const refused = await fileDefect(deps, request, { jira: { transport: { fetch: refusing } } }).catch(
+        (e) => e,
+      );
+      expect(refused).toBeInstanceOf(FieldErrors);
+      expect((refused as FieldErrors).fields).toEqual({ environment: 'Environment is required.' });
+      expect(await issuesBySummary(summary)).toHaveLength(0);
+      refuse = false;
+      const filed = await fileDefect(deps, request, { jira: { transport: { fetch: refusing } } });
+      expect(filed.created).toBe(true);
+      expect(await issuesBySummary(summary)).toHaveLength(1);
     });
 
     it(`${flavor}: the same key sent twice at once files one issue`, async () => {
