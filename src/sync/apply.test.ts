@@ -3,6 +3,7 @@ import { insertTestMapping } from '../integration/mappings-testing.js';
 import { describeEachDialect } from '../store/testing.js';
 import {
   applyIssue,
+  applyIssueBatch,
   applyIssueDeleted,
   applyParsedIssue,
   applyProjectDeleted,
@@ -299,5 +300,41 @@ describeEachDialect('sync apply', (getStore) => {
     expect(row.priority).toBeNull();
     expect(row.labels).toBe('[]');
     expect(row.assignee_id).toBeNull();
+  });
+
+  it('applies a page in one batch with the same outcomes as one by one', async () => {
+    const { db } = getStore();
+    const m = await insertTestMapping(db);
+    const p = m.jiraProjectId;
+    await applyIssue(db, m, issue(p, { id: '901', updated: '2026-11-29T04:00:00.000+0000' }));
+    const outcomes = await applyIssueBatch(db, m, [
+      issue(p, { id: '901', updated: '2026-11-29T04:00:00.000+0000' }),
+      issue(p, { id: '902' }),
+      issue(p, { id: '903', type: 'Bug' }),
+      issue(p, { id: '904', type: 'Task' }),
+      issue('elsewhere', { id: '905' }),
+      { id: '906', key: 'X-1', fields: {} },
+      issue(p, { id: '902', summary: 'same id twice in a page', updated: '2026-11-29T05:00:00.000+0000' }),
+    ]);
+    expect(outcomes).toEqual([
+      'unchanged',
+      'created',
+      'created',
+      'ignored',
+      'ignored',
+      'incomplete',
+      'updated',
+    ]);
+    const rows = await db
+      .selectFrom('tm_issues')
+      .selectAll()
+      .where('project_id', '=', m.projectId)
+      .orderBy('jira_issue_id')
+      .execute();
+    expect(rows.map((r) => [r.jira_issue_id, r.kind, r.summary])).toEqual([
+      ['901', 'requirement', 'A story'],
+      ['902', 'requirement', 'same id twice in a page'],
+      ['903', 'defect', 'A story'],
+    ]);
   });
 });

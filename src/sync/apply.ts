@@ -687,3 +687,81 @@ export async function applyProjectDeleted(
     .execute();
   return 'suspended';
 }
+
+// --- batches (the import) ---------------------------------------------------------------
+
+/**
+ * Applies a page of search results with as few statements as possible: one SELECT for the
+ * rows that exist, one multi-row INSERT for the new ones; existing rows (and any race) go
+ * through the one-by-one path. Same outcomes as `applyParsedIssue` for each issue. Over a
+ * network database this is what makes the import keep up with Jira's paging.
+ */
+export async function applyIssueBatch(
+  db: DbLike,
+  mapping: Mapping,
+  issues: unknown[],
+  options: ApplyOptions = {},
+): Promise<ApplyIssueOutcome[]> {
+  const parsed = issues.map(parseIssue);
+  const outcomes: (ApplyIssueOutcome | undefined)[] = parsed.map((p) => (p ? undefined : 'incomplete'));
+  const ids = parsed.flatMap((p) => (p ? [p.id] : []));
+  if (ids.length === 0) return outcomes.map((o) => o ?? 'incomplete');
+  const existing = new Set(
+    (
+      await db
+        .selectFrom('tm_issues')
+        .select('jira_issue_id')
+        .where('jira_instance_id', '=', mapping.jiraInstanceId)
+        .where('jira_issue_id', 'in', ids)
+        .execute()
+    ).map((r) => r.jira_issue_id),
+  );
+  const seen = new Set<string>();
+  const fresh: { index: number; issue: ParsedIssue; kind: TmIssueKind }[] = [];
+  const oneByOne: number[] = [];
+  parsed.forEach((p, index) => {
+    if (!p) return;
+    const kind = kindOf(mapping, p.issueType);
+    if (existing.has(p.id) || seen.has(p.id)) oneByOne.push(index);
+    else if (p.projectId !== mapping.jiraProjectId || !kind) outcomes[index] = 'ignored';
+    else fresh.push({ index, issue: p, kind });
+    seen.add(p.id);
+  });
+  if (fresh.length) {
+    const now = nowIso();
+    const res = await db
+      .insertInto('tm_issues')
+      .values(
+        fresh.map(({ issue, kind }) => ({
+          id: randomUUID(),
+          jira_instance_id: mapping.jiraInstanceId,
+          jira_issue_id: issue.id,
+          project_id: mapping.projectId,
+          kind,
+          jira_key: issue.key,
+          jira_project_id: issue.projectId,
+          issue_type: issue.issueType,
+          issue_type_id: issue.issueTypeId,
+          ...columnsFor(mapping, issue.values),
+          jira_updated: issue.updated,
+          removed_reason: null,
+          removed_at: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['jira_instance_id', 'jira_issue_id']).doNothing())
+      .executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0n) === fresh.length) {
+      for (const f of fresh) outcomes[f.index] = 'created';
+    } else {
+      // Someone else (a webhook) wrote some of these meanwhile: settle each one properly.
+      for (const f of fresh) oneByOne.push(f.index);
+    }
+  }
+  for (const index of oneByOne) {
+    const p = parsed[index];
+    if (p) outcomes[index] = await applyParsedIssue(db, mapping, p, options);
+  }
+  return outcomes.map((o) => o ?? 'incomplete');
+}

@@ -20,10 +20,9 @@ import {
 import type { SyncMappingsTable } from '../store/schema.js';
 import {
   type ApplyIssueOutcome,
-  applyParsedIssue,
+  applyIssueBatch,
   applyProjectVersions,
   normalizeJiraTime,
-  parseIssue,
   searchFieldsFor,
 } from './apply.js';
 
@@ -50,7 +49,7 @@ type StoredCounts = { counts: ImportCounts; runStartedAt?: string; runDone?: num
 
 /** Server/DC serves up to 1000 issues a page; Cloud's enhanced search up to 100 with fields (5000 ids only). */
 export const PAGE_SIZE = { server: 1000, cloud: 100, cloudIdsOnly: 5000 } as const;
-const APPLY_CHUNK = 100;
+const APPLY_CHUNK = 250;
 
 const issueTypeList = (types: string[]) => types.map((t) => `"${t.replace(/["\\]/g, '\\$&')}"`).join(', ');
 
@@ -396,14 +395,9 @@ async function applyPage(
   for (let i = 0; i < page.issues.length; i += APPLY_CHUNK) {
     const chunk = page.issues.slice(i, i + APPLY_CHUNK);
     await deps.store.db.transaction().execute(async (trx) => {
-      for (const issue of chunk) {
-        // Jira's search just listed it: authoritative, like the id scan.
-        const parsed = parseIssue(issue);
-        const outcome = parsed
-          ? await applyParsedIssue(trx, mapping, parsed, { revive: true })
-          : 'incomplete';
+      // Jira's search just listed them: authoritative, like the id scan.
+      for (const outcome of await applyIssueBatch(trx, mapping, chunk, { revive: true }))
         counts[outcome] = (counts[outcome] ?? 0) + 1;
-      }
     });
   }
 }
