@@ -210,6 +210,19 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
         await h.step('pat connected');
         expect(await page.content()).not.toContain(rawToken);
 
+        // Manual webhook mode shows exactly what to enter in Jira, each with a copy button.
+        await user.click(page.getByRole('button', { name: 'Map a Jira project' }));
+        const dialog = page.getByRole('dialog', { name: 'Map a Jira project' });
+        await user.check(dialog.getByRole('radio', { name: /SIM/ }));
+        await user.check(dialog.getByRole('radio', { name: /I create it in Jira myself/ }));
+        await user.click(dialog.getByRole('button', { name: 'Map project' }));
+        await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+        const url = page.locator('#copy-webhook-url');
+        await url.waitFor();
+        expect(await url.innerText()).toMatch(new RegExp(`^${h.baseUrl}/webhooks/jira/`));
+        await page.getByRole('button', { name: 'Copy Webhook URL' }).waitFor();
+        await h.step('manual webhook values');
+
         // The list links every instance to its page.
         await page.goto(`${h.baseUrl}/admin/jira`);
         await page.getByRole('link', { name: 'With a token' }).waitFor();
@@ -217,6 +230,52 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
       } catch (err) {
         failed = true;
         throw err;
+      }
+    },
+    BROWSER_TEST_TIMEOUT,
+  );
+
+  it(
+    'connects Jira Data Center with OAuth 2.0: client id and secret, Authorize, Accept in Jira',
+    async () => {
+      const dc = await createJiraSim({ port: 0, flavor: 'dc9' });
+      try {
+        const { page, user, context } = h;
+        const res = await fetch(`${dc.url}/rest/sim/1.0/oauth2/clients`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Testbridge', redirectUris: [`${h.baseUrl}/oauth/callback`] }),
+        });
+        const app = (await res.json()) as { clientId: string; clientSecret: string };
+        await page.goto(`${h.baseUrl}/admin/jira/new`);
+        await user.fill(page.getByLabel('Jira URL'), dc.url);
+        await user.fill(page.getByLabel('Name (optional)'), 'Data Center');
+        await user.check(page.getByRole('radio', { name: /OAuth 2.0 \(Data Center\)/ }));
+        await user.fill(page.getByLabel('Client ID', { exact: true }), app.clientId);
+        await user.fill(page.getByLabel('Client secret', { exact: true }), app.clientSecret);
+        await user.click(page.getByRole('button', { name: 'Add instance' }));
+        await user.click(page.getByRole('button', { name: 'Authorize', exact: true }));
+        const open = page.getByRole('link', { name: 'Open Jira to authorize' });
+        const [tab] = await Promise.all([context.waitForEvent('page'), user.click(open)]);
+        // A fresh Jira: sign in first when it asks, then accept.
+        const login = tab.locator('#os_username');
+        await Promise.race([login.waitFor(), tab.locator('#approve').waitFor()]);
+        if (await login.isVisible()) {
+          await user.fill(login, 'admin');
+          await user.fill(tab.locator('#os_password'), 'admin');
+          await user.click(tab.locator('#login-submit'));
+        }
+        await user.click(tab.locator('#approve'));
+        await tab.waitForURL(/\/admin\/jira\/instances\//);
+        await tab.close();
+        await page.getByText('Diagnostics passed.').waitFor({ timeout: 30_000 });
+        await h.step('oauth2 dc connected');
+        expect(await page.content()).not.toContain(app.clientSecret);
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        await dc.close();
       }
     },
     BROWSER_TEST_TIMEOUT,

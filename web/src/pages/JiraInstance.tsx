@@ -288,6 +288,9 @@ export function JiraInstancePage({ id }: { id: string }) {
   useEffect(() => {
     if (setupDone) setReauthorizing(false);
   }, [setupDone]);
+  // Until setup is done the server moves on by itself (the callback in Jira's tab, then the
+  // diagnostics), so this page keeps asking instead of relying on the authorize step alone.
+  usePoll(instance !== null && !setupDone, 2000, load);
 
   const rerun = async () => {
     setRunning(true);
@@ -403,6 +406,11 @@ export function JiraInstancePage({ id }: { id: string }) {
         <section className="panel" aria-labelledby="setup-title">
           <h2 id="setup-title">{reauthorizing ? 'Authorize again' : 'Finish connecting'}</h2>
           {needsLink && guide ? <ApplicationLinkStep guide={guide} /> : null}
+          {instance.setupStep === 'diagnostics' && instance.authorized ? (
+            <p className="muted" aria-live="polite">
+              Authorized. Testbridge is running the diagnostics…
+            </p>
+          ) : null}
           {showAuthorize || reauthorizing ? (
             <AuthorizeStep instance={instance} onChanged={load} showLinkFirst={needsLink} />
           ) : null}
