@@ -252,7 +252,7 @@ async function defectTypeOf(
   client: JiraClient,
   mapping: Mapping,
   wanted: string | undefined,
-): Promise<JiraIssueType> {
+): Promise<JiraIssueType & { candidates: JiraIssueType[] }> {
   let types: JiraIssueType[];
   try {
     types = await client.createMetaIssueTypes(mapping.jiraProjectKey);
@@ -290,7 +290,7 @@ async function defectTypeOf(
       },
     );
   }
-  return pick;
+  return { ...pick, candidates };
 }
 
 export type DefectFormView = {
@@ -320,7 +320,7 @@ export async function defectForm(
       executionId,
       jiraProjectKey: s.mapping.jiraProjectKey,
       issueType: { id: type.id, name: type.name },
-      issueTypes: s.mapping.defectTypes,
+      issueTypes: type.candidates.map((c) => c.name),
       fields: formFields(meta, prefillOf(s)),
       attachments: await listExecutionAttachments(db, executionId),
       requirements: s.requirements.map((r) => ({ id: r.id, jiraKey: r.jiraKey })),

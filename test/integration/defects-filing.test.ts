@@ -153,12 +153,14 @@ describeEachDialect('defect filing from failed executions', (getStore) => {
 
       const shown = await tester.json<{
         issueType: { name: string };
+        issueTypes: string[];
         fields: { fieldId: string; required: boolean; prefill?: string; fixed?: boolean }[];
         attachments: { filename: string }[];
         requirements: { jiraKey: string }[];
       }>('GET', `/api/executions/${executionId}/defect-form`);
       expect(shown.status).toBe(200);
       expect(shown.body.issueType.name).toBe('Bug');
+      expect(shown.body.issueTypes).toEqual(['Bug']);
       const description = shown.body.fields.find((f) => f.fieldId === 'description');
       // jira-sim's Bug requires a description: the form must say so and propose one.
       expect(description?.required).toBe(true);
