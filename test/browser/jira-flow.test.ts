@@ -53,7 +53,7 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
         // The values for Jira's dialog, each with its copy button.
         await page.getByRole('heading', { name: /Create the application link/ }).waitFor();
         await h.step('application link values');
-        const text = (label: string) => page.locator(`#copy-${label}`).innerText();
+        const text = async (label: string) => (await page.locator(`#copy-${label}`).textContent()) ?? '';
         const applicationUrl = await text('application-url');
         const consumerKey = await text('consumer-key');
         const consumerName = await text('consumer-name');
@@ -125,7 +125,7 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
         await page.getByRole('heading', { name: /^Requirements/ }).waitFor();
         const table = page.getByRole('table', { name: 'Requirements' });
         await table.waitFor();
-        const key = (await table.locator('tbody th').first().innerText()).trim();
+        const key = ((await table.locator('tbody th').first().textContent()) ?? '').trim();
         const summary = `Changed in Jira at ${Date.now()}`;
         const res = await fetch(`${sim.url}/rest/api/2/issue/${key}`, {
           method: 'PUT',
@@ -166,7 +166,7 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
         await user.click(page.getByRole('button', { name: 'Test and authorize' }));
         const keysError = page.getByRole('alert');
         await keysError.waitFor();
-        expect(await keysError.innerText()).toMatch(/key/i);
+        expect(await keysError.textContent()).toMatch(/key/i);
         await h.step('wrong keys explained');
 
         // Wrong base URL: Jira signs with its own idea of its address.
@@ -179,7 +179,7 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
         await user.click(page.getByRole('button', { name: 'Test and authorize' }));
         const urlError = page.getByRole('alert');
         await urlError.waitFor();
-        expect(await urlError.innerText()).toMatch(/base URL/i);
+        expect(await urlError.textContent()).toMatch(/base URL/i);
         await h.step('wrong base url explained');
       } catch (err) {
         failed = true;
@@ -219,7 +219,7 @@ describe('Jira connection in the browser (jira-sim, Server flavour)', () => {
         await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
         const url = page.locator('#copy-webhook-url');
         await url.waitFor();
-        expect(await url.innerText()).toMatch(new RegExp(`^${h.baseUrl}/webhooks/jira/`));
+        expect(await url.textContent()).toMatch(new RegExp(`^${h.baseUrl}/webhooks/jira/`));
         await page.getByRole('button', { name: 'Copy Webhook URL' }).waitFor();
         await h.step('manual webhook values');
 
