@@ -331,6 +331,44 @@ export async function defectForm(
   }
 }
 
+/** Users the defect can be assigned to, for the form's picker (`id` is what `assignee` takes). */
+export async function assignableUsers(
+  deps: FilingDeps,
+  executionId: string,
+  text: string,
+  options: FilingOptions = {},
+): Promise<{ id: string; displayName: string }[]> {
+  const s = await subjectOf(deps.store.db as Kysely<Database>, executionId);
+  const { client, counter } = await clientFor(deps, s.mapping, options);
+  try {
+    const cloud = (await client.deployment()).cloud;
+    const res = await client.transport.request({
+      method: 'GET',
+      path: '/rest/api/2/user/assignable/search',
+      query: {
+        project: s.mapping.jiraProjectKey,
+        maxResults: 50,
+        // Server/DC insist on a username filter; "." matches everyone there, as Jira's own UI does.
+        ...(cloud ? (text ? { query: text } : {}) : { username: text || '.' }),
+      },
+      schema: z.array(
+        z.looseObject({
+          accountId: z.string().optional(),
+          name: z.string().optional(),
+          displayName: z.string().optional(),
+        }),
+      ),
+    });
+    return res.data.flatMap((u) => {
+      const id = cloud ? u.accountId : u.name;
+      return id ? [{ id, displayName: u.displayName ?? id }] : [];
+    });
+  } finally {
+    await counter.flush();
+    await client.close();
+  }
+}
+
 // --- filing -----------------------------------------------------------------------------
 
 export const defectFilingInputSchema = z

@@ -187,6 +187,15 @@ describeEachDialect('defect filing from failed executions', (getStore) => {
       expect(noKey.body.error.code).toBe('idempotency_key_invalid');
 
       const developer = users.find((u) => u.name === 'developer');
+      const assignable = await tester.json<{ users: { id: string; displayName: string }[] }>(
+        'GET',
+        `/api/executions/${executionId}/assignable-users?q=dev`,
+      );
+      expect(assignable.status).toBe(200);
+      expect(assignable.body.users.map((u) => u.id)).toContain(
+        flavor === 'cloud' ? developer?.accountId : 'developer',
+      );
+      expect(assignable.body.users.map((u) => u.displayName)).not.toContain('Terry Tester');
       const key = randomUUID();
       const summary = `Checkout 500 (${flavor} ${key.slice(0, 8)})`;
       const body = {

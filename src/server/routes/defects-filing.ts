@@ -8,6 +8,7 @@ import { requireUser } from '../../accounts/middleware.js';
 import { AppError } from '../../errors.js';
 import {
   addExecutionAttachments,
+  assignableUsers,
   type AttachmentUpload,
   defectFilingInputSchema,
   defectForm,
@@ -84,6 +85,16 @@ export function defectsFilingRoutes(options: FilingOptions = {}): RouteRegistrar
         ),
       );
     });
+    app.get('/api/executions/:id/assignable-users', async (c) =>
+      c.json({
+        users: await assignableUsers(
+          deps,
+          c.req.param('id'),
+          (c.req.query('q') ?? '').slice(0, 100),
+          options,
+        ),
+      }),
+    );
     app.get('/api/executions/:id/defects', async (c) =>
       c.json({ filings: await listDefectFilings(deps, c.req.param('id')) }),
     );
