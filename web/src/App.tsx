@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
-import { getSession, onUnauthorized, type Session, signOut } from './api.js';
+import { getSession, onUnauthorized, type Session, signOut, type User } from './api.js';
 import { ErrorNotice } from './components/ErrorNotice.js';
 import { Layout } from './components/Layout.js';
 import { Dashboard } from './pages/Dashboard.js';
 import { JiraIntegration, NewJiraInstance } from './pages/JiraIntegration.js';
 import { KeyGenerator } from './pages/KeyGenerator.js';
-import { NotFound } from './pages/NotFound.js';
+import { AdminOnly, NotFound } from './pages/NotFound.js';
 import { Projects } from './pages/Projects.js';
 import { SignIn } from './pages/SignIn.js';
 import { jiraRoute } from './jira-routes.js';
@@ -17,12 +17,14 @@ type SessionState =
   | { kind: 'signed-out' }
   | { kind: 'signed-in'; session: Session };
 
-function route(path: string) {
+function route(path: string, user: User) {
+  // The server refuses administration APIs to testers; say so once instead of a page of errors.
+  if (user.role !== 'admin' && /^\/admin(\/|$)/.test(path)) return <AdminOnly />;
   const jira = jiraRoute(path);
   if (jira) return jira;
   switch (path.replace(/\/+$/, '') || '/') {
     case '/':
-      return <Dashboard />;
+      return <Dashboard user={user} />;
     case '/projects':
       return <Projects />;
     case '/admin/jira':
@@ -80,7 +82,7 @@ export function App() {
     case 'signed-in':
       return (
         <Layout user={state.session.user} onSignOut={handleSignOut}>
-          {route(path)}
+          {route(path, state.session.user)}
         </Layout>
       );
   }
