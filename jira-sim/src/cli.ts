@@ -70,6 +70,7 @@ export async function main(argv: string[]): Promise<JiraSim | undefined> {
     )
     .option('--base-url <url>', "Jira's own idea of its address (differs behind a reverse proxy)")
     .option('--context-path <path>', 'context path such as /jira', '')
+    .option('--exit-with-parent', 'stop when standard input closes (the process that started jira-sim died)')
     .addOption(
       new Option('--clock-offset <duration>', 'skew of the simulated clock (ms, or 10m, -90s, 2h)')
         .default(0)
@@ -104,6 +105,7 @@ export async function main(argv: string[]): Promise<JiraSim | undefined> {
     clockOffset: number;
     seedIssues: number;
     seed: number;
+    exitWithParent?: boolean;
   }>();
 
   let sim: JiraSim;
@@ -130,8 +132,11 @@ export async function main(argv: string[]): Promise<JiraSim | undefined> {
   if (options.seedIssues > 0)
     process.stdout.write(`  seeded ${options.seedIssues} issues (seed ${options.seed})\n`);
 
-  const stop = (signal: NodeJS.Signals) => {
-    process.stdout.write(`jira-sim: ${signal} received, stopping.\n`);
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`jira-sim: ${reason}, stopping.\n`);
     sim.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -142,7 +147,14 @@ export async function main(argv: string[]): Promise<JiraSim | undefined> {
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => stop('SIGTERM received'));
+  process.once('SIGINT', () => stop('SIGINT received'));
+  if (options.exitWithParent) {
+    // A parent killed outright (SIGKILL, OOM) runs no cleanup; the pipe it held closing is
+    // the one signal that always arrives, so an orphaned simulator never keeps the port.
+    process.stdin.once('close', () => stop('standard input closed'));
+    process.stdin.once('end', () => stop('standard input closed'));
+    process.stdin.resume();
+  }
   return sim;
 }

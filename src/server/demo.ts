@@ -61,8 +61,19 @@ export async function startDemoJira(
   }
   const child: ChildProcess = spawn(
     process.execPath,
-    [bin, '--port', String(port), '--flavor', flavor, '--seed-issues', String(options.seedIssues ?? 200)],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    [
+      bin,
+      '--port',
+      String(port),
+      '--flavor',
+      flavor,
+      '--seed-issues',
+      String(options.seedIssues ?? 200),
+      '--exit-with-parent',
+    ],
+    // stdin stays an open pipe for the child's whole life: when Testbridge dies without
+    // stopping it (SIGKILL, a signal during start-up), the pipe closes and jira-sim exits.
+    { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
