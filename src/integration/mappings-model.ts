@@ -45,6 +45,33 @@ export type Mapping = {
 
 export type MappingRow = Selectable<SyncMappingsTable>;
 
+/** The columns every new mapping starts with: no webhook registered, nothing imported yet. */
+export function freshMappingState(now: string) {
+  return {
+    webhook_secret_sealed: null,
+    jira_webhook_id: null,
+    webhook_error: null,
+    webhook_expires_at: null,
+    webhook_verified_at: null,
+    webhook_checked_at: null,
+    last_delivery_at: null,
+    import_state: 'pending',
+    import_cursor: null,
+    import_done: 0,
+    import_total: null,
+    import_started_at: null,
+    import_finished_at: null,
+    import_error: null,
+    import_counts: null,
+    watermark: null,
+    last_reconcile_at: null,
+    last_reconcile: null,
+    last_id_scan_at: null,
+    created_at: now,
+    updated_at: now,
+  } as const;
+}
+
 function stringList(text: string): string[] {
   try {
     const value: unknown = JSON.parse(text);

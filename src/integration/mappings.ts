@@ -24,6 +24,7 @@ import {
 import {
   DEFAULT_DEFECT_TYPES,
   DEFAULT_REQUIREMENT_TYPES,
+  freshMappingState,
   type MappingRow,
   mappingFromRow,
   mappingJql,
@@ -328,28 +329,8 @@ export async function createMapping(deps: SyncDeps, input: MappingInput): Promis
       webhook_mode: mode,
       // 256 bits: the URL is the credential when Jira cannot sign deliveries.
       webhook_token: randomBytes(32).toString('base64url'),
-      webhook_secret_sealed: null,
-      jira_webhook_id: null,
       webhook_state: mode === 'automatic' ? 'pending' : 'unverified',
-      webhook_error: null,
-      webhook_expires_at: null,
-      webhook_verified_at: null,
-      webhook_checked_at: null,
-      last_delivery_at: null,
-      import_state: 'pending',
-      import_cursor: null,
-      import_done: 0,
-      import_total: null,
-      import_started_at: null,
-      import_finished_at: null,
-      import_error: null,
-      import_counts: null,
-      watermark: null,
-      last_reconcile_at: null,
-      last_reconcile: null,
-      last_id_scan_at: null,
-      created_at: now,
-      updated_at: now,
+      ...freshMappingState(now),
     })
     .execute();
   await counter.flush();
