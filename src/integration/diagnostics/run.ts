@@ -11,6 +11,7 @@ import {
   type JiraDeployment,
   JiraClient,
   safeHost,
+  TESTBRIDGE_PERMISSIONS,
 } from '../../jira/index.js';
 import { jiraNetworkError } from '../../jira/errors.js';
 import { type ServerInfo, serverInfoSchema } from '../../jira/schemas.js';
@@ -32,21 +33,17 @@ import {
 import { inspectTls } from './tls.js';
 import type { CheckId, CheckStatus, DiagnosticCheck, DiagnosticsReport } from './types.js';
 
-/** The permissions the seed asks the integration user for (plus CREATE_ISSUES for defects). */
-export const REQUIRED_PERMISSIONS = [
-  'BROWSE_PROJECTS',
-  'CREATE_ISSUES',
-  'ASSIGNABLE_USER',
-  'ASSIGN_ISSUES',
-  'EDIT_ISSUES',
-  'LINK_ISSUES',
-  'MOVE_ISSUES',
-  'TRANSITION_ISSUES',
-  'ADD_COMMENTS',
-  'CREATE_ATTACHMENTS',
-] as const;
 /** Needed to create webhooks automatically; without it they are managed by hand. */
 export const WEBHOOK_PERMISSION = 'ADMINISTER';
+/**
+ * The permissions the seed asks the integration user for (plus CREATE_ISSUES for defects):
+ * the Jira client's list less ADMINISTER, which only automatic webhooks need and which is
+ * reported as its own check.
+ */
+export const REQUIRED_PERMISSIONS = TESTBRIDGE_PERMISSIONS.filter(
+  (p): p is Exclude<(typeof TESTBRIDGE_PERMISSIONS)[number], typeof WEBHOOK_PERMISSION> =>
+    p !== WEBHOOK_PERMISSION,
+);
 
 export type DiagnosticsOptions = {
   /** Mapped projects to check project permissions in (mappings pass theirs). */
