@@ -3,6 +3,7 @@
  * requests the way RFC 5849 says. The python3-jira test (python-jira.test.ts) checks the
  * simulator against an independent signer as well.
  */
+import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { percentEncode, signatureBaseString } from '../src/oauth1/signature.js';
 import type { JiraSim } from '../src/server.js';
@@ -137,4 +138,28 @@ export async function oauthDance(
   if (access.status !== 200) throw new Error(`access-token: ${access.status} ${await access.text()}`);
   const response = parseForm(await access.text());
   return { token: response.oauth_token!, secret: response.oauth_token_secret!, response };
+}
+
+/** Debian's Python, the one with python3-jira and python3-oauthlib (not the pyenv shim). */
+export const PYTHON = '/usr/bin/python3';
+
+/** Runs Debian's python with `input` on stdin and collects what it prints. */
+export function runPython(
+  args: string[],
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }

@@ -1,39 +1,17 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JiraSim, createJiraSim } from '../src/server.js';
-import { createLink, rsaKeyPair } from './helpers.js';
+import { createLink, PYTHON, rsaKeyPair, runPython } from './helpers.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./python_jira_client.py', import.meta.url));
 
 type StepResult = { step: string; ok: boolean; result?: Record<string, unknown>; error?: string };
 
-function python(
-  args: string[],
-  input?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
 /** Whether Debian's python3-jira and python3-requests-oauthlib are there; CI must have them. */
 async function pythonJiraAvailable(): Promise<boolean> {
   if (!existsSync(PYTHON)) return false;
-  const probe = await python(['-c', 'import jira, requests_oauthlib, oauthlib']);
+  const probe = await runPython(['-c', 'import jira, requests_oauthlib, oauthlib']);
   return probe.code === 0;
 }
 
@@ -57,7 +35,7 @@ describe('python3-jira against jira-sim (OAuth 1.0a, RSA-SHA1)', () => {
     afterAll(() => sim?.close());
 
     it('runs the dance, calls the API with checked signatures, and gets signature_invalid with a wrong key', async () => {
-      const run = await python(
+      const run = await runPython(
         [SCRIPT],
         JSON.stringify({
           server: sim.url,
@@ -104,7 +82,7 @@ describe('python3-jira against jira-sim (OAuth 1.0a, RSA-SHA1)', () => {
       });
       try {
         await createLink(proxied, 'python-jira', keys.publicKeyBody);
-        const run = await python(
+        const run = await runPython(
           [SCRIPT],
           JSON.stringify({
             server: proxied.url,

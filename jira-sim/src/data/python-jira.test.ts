@@ -2,40 +2,18 @@
  * Debian's python3-jira (an independent client with oauthlib's independent RSA-SHA1 signer)
  * drives the data side over OAuth 1.0a: every call below is signed and checked.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLink, rsaKeyPair } from '../../test/helpers.js';
+import { createLink, PYTHON, rsaKeyPair, runPython } from '../../test/helpers.js';
 import { createJiraSim, type JiraSim } from '../server.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../test/python_jira_client.py', import.meta.url));
 type StepResult = { step: string; ok: boolean; result?: Record<string, unknown>; error?: string };
 
-function python(
-  args: string[],
-  input = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
 const available =
   existsSync(PYTHON) &&
-  (await python(['-c', 'import jira, requests_oauthlib, oauthlib, requests_toolbelt'])).code === 0;
+  (await runPython(['-c', 'import jira, requests_oauthlib, oauthlib, requests_toolbelt'])).code === 0;
 const required = process.env.TESTBRIDGE_REQUIRE_ALL === '1';
 
 describe('python3-jira drives the data API through OAuth 1.0a', () => {
@@ -54,7 +32,7 @@ describe('python3-jira drives the data API through OAuth 1.0a', () => {
     afterAll(() => sim?.close());
 
     it('projects, versions, create, read, search, transition, comment, attach, link: all succeed', async () => {
-      const run = await python(
+      const run = await runPython(
         [SCRIPT],
         JSON.stringify({
           server: sim.url,
